@@ -1,0 +1,395 @@
+"""The recovery engine: a candidate's history turned into status, explanation, risk and advice.
+
+This module is `../shared/recovery-model.md` in code. It is plain Python: it takes a
+candidate's events and risk notes and an as-of date, and needs no database and no request.
+Models, views, the importer, the report and the tasks all call `evaluate()`; none of them
+re-implements a rule.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+from dateutil.relativedelta import relativedelta
+
+# --- Words ------------------------------------------------------------------------------
+
+
+class Kind(enum.StrEnum):
+    DECLINED_INTERVIEW = "declined_interview"
+    LATE = "late"
+    DECLINED_OFFER = "declined_offer"
+    WITHDREW = "withdrew"
+    BLEW_INTERVIEW = "blew_interview"
+    UNPREPARED = "unprepared"
+    NO_SHOW = "no_show"
+    RENEGED = "reneged"
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    OFFER_MADE = "offer_made"
+    HIRED = "hired"
+    SECOND_CHANCE_REQUESTED = "second_chance_requested"
+    SECOND_CHANCE_GRANTED = "second_chance_granted"
+    SECOND_CHANCE_REFUSED = "second_chance_refused"
+    DO_NOT_RESUBMIT = "do_not_resubmit"
+    FLAG_CLEARED = "flag_cleared"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+    @property
+    def is_misstep(self) -> bool:
+        return self in MISSTEP_WEIGHTS
+
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.DECLINED_INTERVIEW: "Declined interview",
+    Kind.LATE: "Late to interview",
+    Kind.DECLINED_OFFER: "Declined offer",
+    Kind.WITHDREW: "Withdrew",
+    Kind.BLEW_INTERVIEW: "Blew interview",
+    Kind.UNPREPARED: "Unprepared",
+    Kind.NO_SHOW: "No-show",
+    Kind.RENEGED: "Reneged on offer",
+    Kind.SCHEDULED: "Interview scheduled",
+    Kind.ATTENDED: "Attended interview",
+    Kind.OFFER_MADE: "Offer made",
+    Kind.HIRED: "Hired",
+    Kind.SECOND_CHANCE_REQUESTED: "Second chance requested",
+    Kind.SECOND_CHANCE_GRANTED: "Second chance granted",
+    Kind.SECOND_CHANCE_REFUSED: "Second chance refused",
+    Kind.DO_NOT_RESUBMIT: "Flagged do not resubmit",
+    Kind.FLAG_CLEARED: "Flag cleared",
+}
+
+MISSTEP_WEIGHTS: dict[Kind, int] = {
+    Kind.DECLINED_INTERVIEW: 1,
+    Kind.LATE: 1,
+    Kind.DECLINED_OFFER: 1,
+    Kind.WITHDREW: 1,
+    Kind.BLEW_INTERVIEW: 2,
+    Kind.UNPREPARED: 2,
+    Kind.NO_SHOW: 3,
+    Kind.RENEGED: 4,
+}
+MISSTEPS = frozenset(MISSTEP_WEIGHTS)
+SECOND_CHANCE_KINDS = frozenset(
+    {Kind.SECOND_CHANCE_REQUESTED, Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED}
+)
+FLAG_KINDS = frozenset({Kind.DO_NOT_RESUBMIT, Kind.FLAG_CLEARED})
+RECOVERY_KINDS = frozenset({Kind.ATTENDED, Kind.HIRED})
+
+
+class Reason(enum.StrEnum):
+    COMMUTE = "commute"
+    ILLNESS = "illness"
+    CHANGE_OF_HEART = "change_of_heart"
+    COMPETING_OFFER = "competing_offer"
+    COMPENSATION = "compensation"
+    PERSONAL = "personal"
+    UNKNOWN = "unknown"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Dimension(enum.StrEnum):
+    FLAKINESS = "flakiness"
+    COMMUTE = "commute"
+    TRUST = "trust"
+
+
+class Status(enum.StrEnum):
+    BURNED = "burned"
+    CLEAN = "clean"
+    RECOVERED = "recovered"
+    SECOND_CHANCE = "second_chance"
+    REFUSED = "refused"
+    REQUESTED = "requested"
+    STUMBLED = "stumbled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Advice(enum.StrEnum):
+    DO_NOT_RESUBMIT = "do_not_resubmit"
+    CAUTION = "caution"
+    RESUBMIT = "resubmit"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+LEVEL_MIN, LEVEL_MAX = 1, 5
+
+# --- The numbers --------------------------------------------------------------------------
+
+LIVE_MONTHS = 24
+RECENT_MONTHS = 6
+BURN_WEIGHT = 6
+MISSTEP_POINTS_PER_WEIGHT = 10
+OLDER_RECENCY = Fraction(1, 2)
+MISSTEP_CAP = 60
+NOTE_POINTS_PER_LEVEL = Fraction(10, 3)
+SCORE_CAP = 100
+CAUTION_SCORE = 40
+CAUTION_STATUSES = frozenset({Status.STUMBLED, Status.REQUESTED, Status.REFUSED})
+
+
+# --- Inputs and result --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFact:
+    """One event of a candidate's history, as the engine needs it.
+
+    `seq` orders events recorded on the same date (the order they were recorded: the
+    database id does). `client` and `job` are names, used only in explanations.
+    """
+
+    kind: Kind
+    occurred_on: date
+    seq: int = 0
+    reason: str = ""
+    client: str = ""
+    job: str = ""
+
+    @property
+    def describe(self) -> str:
+        """ "No-show on 2026-03-02 (Acme, Forklift operator)"."""
+        where = ", ".join(part for part in (self.client, self.job) if part)
+        text = f"{Kind(self.kind).label} on {self.occurred_on.isoformat()}"
+        return f"{text} ({where})" if where else text
+
+
+@dataclass(frozen=True)
+class NoteFact:
+    dimension: Dimension
+    level: int
+    author: str
+    noted_on: date
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    as_of: date
+    status: Status
+    explanation: list[str]
+    risk_score: int
+    advice: Advice
+    live_missteps: int
+    last_misstep_on: date | None
+    # The first date after `as_of` on which the same history may evaluate differently
+    # (a misstep crossing the 6- or 24-month edge, a grant leaving the window, an event
+    # dated in the future coming into view); None when only a new write can change it.
+    changes_on: date | None = None
+    dimension_scores: dict[str, float] = field(default_factory=dict)
+
+
+# --- Calendar -----------------------------------------------------------------------------
+
+
+def months_before(as_of: date, months: int) -> date:
+    """The calendar date `months` before `as_of` (the 31st clamps to the month's end)."""
+    return as_of - relativedelta(months=months)
+
+
+def within_months(day: date, as_of: date, months: int) -> bool:
+    """Strict: as of 2026-11-25, within 24 months means after 2024-11-25."""
+    return day > months_before(as_of, months)
+
+
+def _first_day_outside(day: date, months: int) -> date:
+    """The first as-of date on which `day` is no longer within `months` months."""
+    candidate = day + relativedelta(months=months)
+    # Month-end clamping can put the edge a few days either side of `day + months`.
+    candidate -= timedelta(days=3)
+    while within_months(day, candidate, months):
+        candidate += timedelta(days=1)
+    return candidate
+
+
+# --- Evaluation ---------------------------------------------------------------------------
+
+
+def _ordered(events: Iterable[EventFact], as_of: date) -> list[EventFact]:
+    # The contract: date order; on the same date, the order they were recorded.
+    return sorted(
+        (e for e in events if e.occurred_on <= as_of), key=lambda e: (e.occurred_on, e.seq)
+    )
+
+
+def _with_reason(event: EventFact) -> str:
+    if event.reason:
+        return f"{event.describe}, reason: {Reason(event.reason).label.lower()}"
+    return event.describe
+
+
+def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str]]:
+    live = [
+        (i, e)
+        for i, e in enumerate(history)
+        if e.kind in MISSTEPS and within_months(e.occurred_on, as_of, LIVE_MONTHS)
+    ]
+
+    # Rule 1: burned.
+    flags = [e for e in history if e.kind in FLAG_KINDS]
+    if flags and flags[-1].kind == Kind.DO_NOT_RESUBMIT:
+        return Status.BURNED, [f"{flags[-1].describe}: a do-not-resubmit flag stands"]
+    for gi, grant in enumerate(history):
+        if grant.kind != Kind.SECOND_CHANCE_GRANTED or not within_months(
+            grant.occurred_on, as_of, LIVE_MONTHS
+        ):
+            continue
+        spent = next((e for e in history[gi + 1 :] if e.kind in MISSTEPS), None)
+        if spent is not None:
+            return Status.BURNED, [
+                f"{spent.describe} after a second chance granted on "
+                f"{grant.occurred_on.isoformat()}: the second chance was spent"
+            ]
+    weight = sum(MISSTEP_WEIGHTS[e.kind] for _, e in live)
+    if weight >= BURN_WEIGHT:
+        return Status.BURNED, [
+            f"Missteps of the last {LIVE_MONTHS} months weigh {weight} "
+            f"({BURN_WEIGHT} or more burns a candidate)",
+            *(_with_reason(e) for _, e in live),
+        ]
+
+    # Rule 2: clean.
+    if not live:
+        expired = [e for e in history if e.kind in MISSTEPS]
+        if expired:
+            return Status.CLEAN, [
+                f"No misstep in the last {LIVE_MONTHS} months; "
+                f"the latest, {expired[-1].describe}, has expired"
+            ]
+        return Status.CLEAN, ["No missteps recorded"]
+
+    last_index, last = live[-1]
+    after = history[last_index + 1 :]
+    said = _with_reason(last)
+    after_last = f"after {said[0].lower()}{said[1:]}"
+
+    # Rule 3: recovered.
+    recovery = next((e for e in reversed(after) if e.kind in RECOVERY_KINDS), None)
+    if recovery is not None:
+        return Status.RECOVERED, [f"{recovery.describe} {after_last}"]
+
+    # Rules 4 to 6: the latest second-chance event after the last misstep.
+    decision = next((e for e in reversed(after) if e.kind in SECOND_CHANCE_KINDS), None)
+    if decision is not None:
+        status = {
+            Kind.SECOND_CHANCE_GRANTED: Status.SECOND_CHANCE,
+            Kind.SECOND_CHANCE_REFUSED: Status.REFUSED,
+            Kind.SECOND_CHANCE_REQUESTED: Status.REQUESTED,
+        }[decision.kind]
+        tail = {
+            Status.SECOND_CHANCE: "; the interview has not happened yet",
+            Status.REFUSED: "",
+            Status.REQUESTED: "; waiting for a decision",
+        }[status]
+        return status, [f"{decision.describe} {after_last}{tail}"]
+
+    # Rule 7: stumbled.
+    return Status.STUMBLED, [f"{_with_reason(last)}; no second chance in motion"]
+
+
+def _round_half_up(value: Fraction) -> int:
+    # Python's round() rounds half to even (2.5 -> 2); the contract says half up (2.5 -> 3).
+    return int((value + Fraction(1, 2)).__floor__())
+
+
+def _misstep_points(history: Sequence[EventFact], as_of: date) -> Fraction:
+    points = Fraction(0)
+    for e in history:
+        if e.kind not in MISSTEPS or not within_months(e.occurred_on, as_of, LIVE_MONTHS):
+            continue
+        recency = 1 if within_months(e.occurred_on, as_of, RECENT_MONTHS) else OLDER_RECENCY
+        points += MISSTEP_WEIGHTS[e.kind] * MISSTEP_POINTS_PER_WEIGHT * recency
+    return min(points, Fraction(MISSTEP_CAP))
+
+
+def _note_points(notes: Iterable[NoteFact], as_of: date) -> dict[str, Fraction]:
+    latest: dict[tuple[str, str], NoteFact] = {}
+    for note in sorted(
+        (n for n in notes if n.noted_on <= as_of), key=lambda n: (n.noted_on, n.seq)
+    ):
+        latest[(note.dimension, note.author.lower())] = note
+    by_dimension: dict[str, list[int]] = {}
+    for (dimension, _author), note in latest.items():
+        by_dimension.setdefault(dimension, []).append(note.level)
+    return {
+        dimension: (Fraction(sum(levels), len(levels)) - 1) * NOTE_POINTS_PER_LEVEL
+        for dimension, levels in by_dimension.items()
+    }
+
+
+def _changes_on(events: Sequence[EventFact], notes: Sequence[NoteFact], as_of: date) -> date | None:
+    dates: list[date] = [e.occurred_on for e in events if e.occurred_on > as_of]
+    dates += [n.noted_on for n in notes if n.noted_on > as_of]
+    for e in events:
+        if e.occurred_on > as_of:
+            continue
+        windows: tuple[int, ...] = ()
+        if e.kind in MISSTEPS:
+            windows = (RECENT_MONTHS, LIVE_MONTHS)
+        elif e.kind == Kind.SECOND_CHANCE_GRANTED:
+            windows = (LIVE_MONTHS,)
+        dates += [d for m in windows if (d := _first_day_outside(e.occurred_on, m)) > as_of]
+    return min(dates, default=None)
+
+
+def evaluate(
+    events: Iterable[EventFact], notes: Iterable[NoteFact] = (), *, as_of: date
+) -> Evaluation:
+    """Status, explanation, risk score and advice of one candidate as of a date.
+
+    Steps, as the contract lists them:
+    1. leave out events and notes dated after `as_of`; order the rest by date, then seq;
+    2. the first status rule that holds gives the status and its explanation;
+    3. risk = capped misstep points + one term per risk dimension, rounded half up;
+    4. advice follows from the status and the risk.
+    """
+    events = list(events)
+    notes = list(notes)
+    history = _ordered(events, as_of)
+    status, explanation = _status(history, as_of)
+
+    dimension_points = _note_points(notes, as_of)
+    total = _misstep_points(history, as_of) + sum(dimension_points.values(), Fraction(0))
+    risk_score = min(_round_half_up(total), SCORE_CAP)
+
+    if status == Status.BURNED:
+        advice = Advice.DO_NOT_RESUBMIT
+    elif status in CAUTION_STATUSES or risk_score >= CAUTION_SCORE:
+        advice = Advice.CAUTION
+    else:
+        advice = Advice.RESUBMIT
+
+    live = [
+        e
+        for e in history
+        if e.kind in MISSTEPS and within_months(e.occurred_on, as_of, LIVE_MONTHS)
+    ]
+    return Evaluation(
+        as_of=as_of,
+        status=status,
+        explanation=explanation,
+        risk_score=risk_score,
+        advice=advice,
+        live_missteps=len(live),
+        last_misstep_on=live[-1].occurred_on if live else None,
+        changes_on=_changes_on(events, notes, as_of),
+        dimension_scores={d: float(p) for d, p in dimension_points.items()},
+    )

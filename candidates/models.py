@@ -1,0 +1,353 @@
+"""Recovery's records: organizations and their members, clients, jobs, candidates, their
+events and risk notes.
+
+One-row rules live on the model, many-row rules on the QuerySet; writes that touch several
+models are in `services.py`. The recovery rules themselves are in `engine.py`: a candidate
+stores the engine's last result (status, risk, advice) so that lists can filter and sort on
+it with an index; `services.reevaluate()` keeps it in step on every write.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from .engine import (
+    LEVEL_MAX,
+    LEVEL_MIN,
+    MISSTEPS,
+    Advice,
+    Dimension,
+    EventFact,
+    Kind,
+    NoteFact,
+    Reason,
+    Status,
+)
+
+
+def _choices(enum_cls) -> list[tuple[str, str]]:
+    return [
+        (m.value, getattr(m, "label", m.value.replace("_", " ").capitalize())) for m in enum_cls
+    ]
+
+
+KIND_CHOICES = _choices(Kind)
+REASON_CHOICES = _choices(Reason)
+DIMENSION_CHOICES = _choices(Dimension)
+STATUS_CHOICES = _choices(Status)
+ADVICE_CHOICES = _choices(Advice)
+MISSTEP_VALUES = sorted(k.value for k in MISSTEPS)
+
+
+def validate_time_zone(value: str) -> None:
+    # Not `choices`: the zone list follows the installed tzdata, and must not churn migrations.
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone (e.g. Europe/London).")
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    RECRUITER = "recruiter", "Recruiter"
+    HEADHUNTER = "headhunter", "Headhunter"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+class User(AbstractUser):
+    """A member of exactly one organization (platform superusers may have none)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.RECRUITER)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone], default="UTC")
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email or self.username
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in (Role.MANAGER, Role.ADMIN)
+
+    @property
+    def can_record(self) -> bool:
+        """Recruiters and headhunters log events, notes, requests and flags."""
+        return self.role in (Role.RECRUITER, Role.HEADHUNTER, Role.ADMIN)
+
+
+class Client(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="clients")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("name"), name="client_name_unique_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobState(models.TextChoices):
+    OPEN = "open", "Open"
+    ON_HOLD = "on_hold", "On hold"
+    FILLED = "filled", "Filled"
+    CLOSED = "closed", "Closed"
+
+
+class Job(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="jobs")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="jobs")
+    title = models.CharField(max_length=200)
+    hiring_manager = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client__name", "title"]
+        constraints = [
+            models.UniqueConstraint("client", Lower("title"), name="job_title_unique_per_client"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=JobState.values), name="job_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.client.name})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == JobState.OPEN
+
+
+class CandidateQuerySet(models.QuerySet):
+    def for_org(self, organization: Organization) -> CandidateQuerySet:
+        return self.filter(organization=organization)
+
+    def due_for_reevaluation(self, today: date) -> CandidateQuerySet:
+        """Candidates whose stored result may have changed by the passing of time."""
+        return self.filter(status_changes_on__lte=today)
+
+
+class Candidate(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="candidates"
+    )
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=50, blank=True)
+    owner = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_candidates",
+        help_text="The recruiter who looks after this candidate.",
+    )
+    rating = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="The recruiter's rating of how strong the candidate is, 1 (weak) to 5 (strong).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The engine's result, stored so that lists filter and sort by index (see services).
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=Status.CLEAN)
+    risk_score = models.PositiveSmallIntegerField(default=0)
+    advice = models.CharField(max_length=20, choices=ADVICE_CHOICES, default=Advice.RESUBMIT)
+    live_missteps = models.PositiveSmallIntegerField(default=0)
+    explanation = models.JSONField(default=list, blank=True)
+    last_event_on = models.DateField(null=True, blank=True)
+    status_as_of = models.DateField(null=True, blank=True)
+    status_changes_on = models.DateField(null=True, blank=True)
+
+    objects = CandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("email"), name="candidate_email_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="candidate_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in Status]),
+                name="candidate_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(advice__in=[a.value for a in Advice]),
+                name="candidate_advice_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(risk_score__lte=100), name="candidate_risk_0_to_100"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-risk_score"]),
+            models.Index(fields=["organization", "advice", "-risk_score"]),
+            models.Index(fields=["organization", "-risk_score", "id"]),
+            models.Index(fields=["organization", "name", "id"]),
+            models.Index(fields=["organization", "-last_event_on", "id"]),
+            models.Index(fields=["organization", "owner"]),
+            models.Index(fields=["status_changes_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def save(self, *args, **kwargs) -> None:
+        # Emails are case-insensitive: keep one spelling so lookups and exports agree.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("candidates:detail", args=[self.pk])
+
+
+class Event(models.Model):
+    """One dated thing in a candidate's process; history order is (occurred_on, id)."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="events")
+    job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=32, choices=KIND_CHOICES)
+    occurred_on = models.DateField()
+    reason = models.CharField(
+        max_length=32,
+        choices=REASON_CHOICES,
+        blank=True,
+        help_text="Required for missteps, empty for every other kind.",
+    )
+    notes = models.TextField(blank=True)
+    # For a scheduled interview or a granted second chance: when the interview is.
+    interview_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="recorded_events"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in Kind]), name="event_kind_valid"
+            ),
+            # The contract: a reason from the fixed list for missteps, empty otherwise.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind__in=MISSTEP_VALUES, reason__in=[r.value for r in Reason])
+                    | (~models.Q(kind__in=MISSTEP_VALUES) & models.Q(reason=""))
+                ),
+                name="event_reason_iff_misstep",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["candidate", "occurred_on", "id"]),
+            models.Index(fields=["job", "candidate"]),
+            models.Index(fields=["kind", "occurred_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_on}"
+
+    @property
+    def is_misstep(self) -> bool:
+        return self.kind in MISSTEPS
+
+    def as_fact(self) -> EventFact:
+        job = self.job
+        return EventFact(
+            kind=Kind(self.kind),
+            occurred_on=self.occurred_on,
+            seq=self.pk or 0,
+            reason=self.reason,
+            client=job.client.name if job else "",
+            job=job.title if job else "",
+        )
+
+
+class RiskNote(models.Model):
+    """A recruiter's judgement of one risk dimension; the author is kept by email so that
+    imported notes from people without an account still count once per author."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="risk_notes")
+    dimension = models.CharField(max_length=20, choices=DIMENSION_CHOICES)
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(LEVEL_MIN), MaxValueValidator(LEVEL_MAX)],
+        help_text="1 (no concern) to 5 (serious concern).",
+    )
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="risk_notes"
+    )
+    author_email = models.EmailField(max_length=254)
+    noted_on = models.DateField()
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["noted_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__gte=LEVEL_MIN, level__lte=LEVEL_MAX),
+                name="risk_note_level_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dimension__in=[d.value for d in Dimension]),
+                name="risk_note_dimension_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["candidate", "dimension", "noted_on", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()} {self.level} by {self.author_email}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.author_email = self.author_email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def as_fact(self) -> NoteFact:
+        return NoteFact(
+            dimension=Dimension(self.dimension),
+            level=self.level,
+            author=self.author_email,
+            noted_on=self.noted_on,
+            seq=self.pk or 0,
+        )
