@@ -1,0 +1,73 @@
+"""The one way views reach data: every page needs a member of an organization, and every
+object is loaded through `get_for_org`, so another organization's object is a 404 (never a
+403, never its data) whatever the URL or form field says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from .models import Candidate, Client, Event, Job, Organization, RiskNote, Role, User
+
+M = TypeVar("M", bound=Model)
+
+# How each model reaches its organization.
+ORG_PATHS: dict[type[Model], str] = {
+    Candidate: "organization",
+    Client: "organization",
+    Job: "organization",
+    Event: "candidate__organization",
+    RiskNote: "candidate__organization",
+    User: "organization",
+}
+
+
+def org_of(request: HttpRequest) -> Organization:
+    organization = getattr(request.user, "organization", None)
+    if organization is None:
+        # A platform superuser without an organization has no pages here (the admin is theirs).
+        raise PermissionDenied("Your account does not belong to an organization.")
+    return organization
+
+
+def scoped(model: type[M], request: HttpRequest) -> QuerySet[M]:
+    """All rows of `model` that belong to the requesting user's organization."""
+    return model._default_manager.filter(**{ORG_PATHS[model]: org_of(request)})
+
+
+def get_for_org(model_or_qs: type[M] | QuerySet[M], request: HttpRequest, **lookup) -> M:
+    """One object of the user's organization, or 404. Pass a QuerySet to select_related."""
+    qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
+    qs = qs.filter(**{ORG_PATHS[qs.model]: org_of(request)})
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No {qs.model._meta.verbose_name} here.") from exc
+
+
+def member_required(*roles: str) -> Callable:
+    """Login, an organization, and (when roles are given) one of those roles, else 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            org_of(request)
+            if roles and request.user.role not in roles:
+                raise PermissionDenied("Your role cannot do this.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+RECORDERS = (Role.RECRUITER, Role.HEADHUNTER, Role.ADMIN)
+DECIDERS = (Role.MANAGER, Role.ADMIN)
+ADMINS = (Role.ADMIN,)
