@@ -1,10 +1,37 @@
 from django.urls import path
 
-from . import views
+from .views import candidates, clients, imports, insights, members, review, today
 
 app_name = "candidates"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("candidates/<int:pk>/", views.candidate_detail, name="detail"),
+    path("", today.today, name="today"),
+    # Candidates and everything logged on them.
+    path("candidates/", candidates.candidate_list, name="list"),
+    path("candidates/export.csv", candidates.candidate_export, name="export"),
+    path("candidates/new/", candidates.candidate_create, name="create"),
+    path("candidates/<int:pk>/", candidates.candidate_detail, name="detail"),
+    path("candidates/<int:pk>/edit/", candidates.candidate_edit, name="edit"),
+    path("candidates/<int:pk>/events/", candidates.event_create, name="log_event"),
+    path("candidates/<int:pk>/notes/", candidates.note_create, name="add_note"),
+    path("candidates/<int:pk>/request/", candidates.second_chance_request, name="request"),
+    path("candidates/<int:pk>/decide/", candidates.second_chance_decide, name="decide"),
+    path("candidates/<int:pk>/flag/", candidates.flag_set, name="flag"),
+    path("candidates/<int:pk>/clear-flag/", candidates.flag_clear, name="clear_flag"),
+    # Deciding.
+    path("review/", review.review_queue, name="review"),
+    path("resubmit/", review.resubmit, name="resubmit"),
+    # Clients and jobs.
+    path("clients/", clients.client_list, name="clients"),
+    path("clients/new/", clients.client_create, name="client_create"),
+    path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),
+    path("jobs/new/", clients.job_create, name="job_create"),
+    path("jobs/<int:pk>/", clients.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/edit/", clients.job_edit, name="job_edit"),
+    # Data in and pictures out.
+    path("import/", imports.import_upload, name="import"),
+    path("insights/", insights.insights, name="insights"),
+    # Organization admins.
+    path("members/", members.member_list, name="members"),
+    path("members/<int:pk>/", members.member_edit, name="member_edit"),
 ]

@@ -1,0 +1,591 @@
+"""Forms of the web pages. They check what a person typed and say exactly what is wrong;
+the writes themselves happen in `services.py`.
+
+Every choice of another object (a job, an owner) is limited to the user's organization.
+A tampered form naming another organization's job answers 404, as a URL would (the
+contract: never its data, never a 403), rather than an error that confirms it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django import forms
+from django.http import Http404
+from django.utils import timezone
+
+from .engine import MISSTEPS, Kind, Status
+from .models import (
+    ADVICE_CHOICES,
+    DIMENSION_CHOICES,
+    REASON_CHOICES,
+    STATUS_CHOICES,
+    Candidate,
+    Client,
+    Job,
+    JobState,
+    Role,
+    User,
+)
+
+# Dates further back than this are typing mistakes (and would upset the calendar maths).
+EARLIEST_DATE = date(1990, 1, 1)
+
+# Kinds logged with the general "log an event" form. Second-chance requests, decisions and
+# flags have their own forms because they carry their own rules and permissions (only a
+# manager decides a second chance).
+MISSTEP_KINDS = [k for k in Kind if k in MISSTEPS]
+PROGRESS_KINDS = [Kind.SCHEDULED, Kind.ATTENDED, Kind.OFFER_MADE, Kind.HIRED]
+LOGGABLE_KINDS = {k.value for k in MISSTEP_KINDS + PROGRESS_KINDS}
+EVENT_KIND_CHOICES = [
+    ("", "Choose what happened…"),
+    ("Missteps", [(k.value, k.label) for k in MISSTEP_KINDS]),
+    ("Progress", [(k.value, k.label) for k in PROGRESS_KINDS]),
+]
+# Kinds whose event may carry the time of an interview.
+INTERVIEW_KINDS = {Kind.SCHEDULED.value, Kind.SECOND_CHANCE_GRANTED.value}
+
+LEVEL_CHOICES = [
+    (1, "1 — no concern"),
+    (2, "2 — slight concern"),
+    (3, "3 — some concern"),
+    (4, "4 — real concern"),
+    (5, "5 — serious concern"),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _past_or_today(value: date | None, what: str = "The date") -> date | None:
+    if value is None:
+        return value
+    if value > timezone.localdate():
+        raise forms.ValidationError(f"{what} cannot be in the future.")
+    if value < EARLIEST_DATE:
+        raise forms.ValidationError(f"{what} must be after {EARLIEST_DATE.isoformat()}.")
+    return value
+
+
+class OrgJobField(forms.ChoiceField):
+    """A job of the organization, from a list loaded once per request (no query per
+    render). An id that is not one of them is a 404: see the module docstring."""
+
+    def __init__(self, *, jobs: Iterable[Job] = (), **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.set_jobs(jobs)
+
+    def set_jobs(self, jobs: Iterable[Job]) -> None:
+        self.jobs = {str(job.pk): job for job in jobs}
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for job in self.jobs.values():
+            label = job.title if job.is_open else f"{job.title} ({job.get_state_display()})"
+            groups.setdefault(job.client.name, []).append((str(job.pk), label))
+        self.choices = [("", "No particular job"), *groups.items()]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        job = self.jobs.get(value)
+        if job is None:
+            raise Http404("No job here.")
+        return job
+
+    def validate(self, value) -> None:
+        if value is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+    def prepare_value(self, value):
+        return str(value.pk) if isinstance(value, Job) else value
+
+
+class JobFormMixin:
+    """Forms with a `job` field take the organization's jobs as `jobs=`."""
+
+    def __init__(self, *args, jobs: Iterable[Job] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job"].set_jobs(jobs)
+
+
+# --- Candidates ---------------------------------------------------------------------------
+
+
+class CandidateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(max_length=254, help_text="One candidate per email address.")
+    phone = forms.CharField(max_length=50, required=False)
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody yet",
+        help_text="The recruiter who looks after this candidate.",
+    )
+    rating = forms.TypedChoiceField(
+        choices=[("", "Not rated"), *[(i, str(i)) for i in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="How strong the candidate is, 1 (weak) to 5 (strong).",
+    )
+
+    def __init__(self, *args, organization, instance: Candidate | None = None, **kwargs):
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": instance.name,
+                "email": instance.email,
+                "phone": instance.phone,
+                "owner": instance.owner_id,
+                "rating": instance.rating,
+            }
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.instance = instance
+        self.fields["owner"].queryset = User.objects.filter(
+            organization=organization, is_active=True
+        ).order_by("first_name", "last_name", "username")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter the candidate's name.")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        # The contract: unique per organization, case-insensitive.
+        taken = Candidate.objects.filter(organization=self.organization, email__iexact=email)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("Another candidate already has this email address.")
+        return email
+
+
+# --- Events, notes, second chances, flags -------------------------------------------------
+
+
+class EventForm(JobFormMixin, forms.Form):
+    # Required or not depending on the kind: the template does not call them optional.
+    conditional_fields = ("reason", "interview_at")
+
+    kind = forms.ChoiceField(label="What happened", choices=EVENT_KIND_CHOICES)
+    occurred_on = forms.DateField(label="On", widget=DateInput())
+    reason = forms.ChoiceField(
+        choices=[("", "—"), *REASON_CHOICES],
+        required=False,
+        help_text="Required for a misstep; leave empty otherwise.",
+    )
+    job = OrgJobField(label="Job")
+    interview_at = forms.DateTimeField(
+        label="Interview on",
+        required=False,
+        widget=DateTimeInput(),
+        help_text="Only for a scheduled interview.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_occurred_on(self) -> date:
+        return _past_or_today(self.cleaned_data["occurred_on"])
+
+    def clean(self):
+        data = super().clean()
+        kind, reason = data.get("kind"), data.get("reason")
+        if kind:
+            if Kind(kind) in MISSTEPS and not reason:
+                self.add_error("reason", f"Choose a reason: “{Kind(kind).label}” is a misstep.")
+            elif Kind(kind) not in MISSTEPS and reason:
+                self.add_error(
+                    "reason",
+                    f"Leave the reason empty: “{Kind(kind).label}” is not a misstep.",
+                )
+            if data.get("interview_at") and kind not in INTERVIEW_KINDS:
+                self.add_error("interview_at", "Only a scheduled interview has an interview time.")
+        return data
+
+
+class RiskNoteForm(forms.Form):
+    dimension = forms.ChoiceField(label="Risk", choices=DIMENSION_CHOICES)
+    level = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, initial=1, help_text="Your judgement today."
+    )
+    noted_on = forms.DateField(label="On", widget=DateInput())
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="What makes you say so.",
+    )
+
+    def clean_noted_on(self) -> date:
+        return _past_or_today(self.cleaned_data["noted_on"])
+
+
+# Where a new second-chance request makes sense: after a misstep with nothing in motion, or
+# after a refusal (they may ask again). Granted, pending, burned, clean, recovered: not.
+REQUESTABLE = {Status.STUMBLED.value, Status.REFUSED.value}
+
+
+class SecondChanceRequestForm(JobFormMixin, forms.Form):
+    pitch = forms.CharField(
+        label="Their pitch",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="In the candidate's words: why they deserve another chance.",
+    )
+    job = OrgJobField(label="For the job")
+    occurred_on = forms.DateField(label="Asked on", widget=DateInput())
+
+    def __init__(self, *args, candidate: Candidate, **kwargs):
+        # Own ids: the candidate page shows this form beside the event form (`job`, ...),
+        # and a label must point at its own field.
+        kwargs.setdefault("auto_id", "id_request_%s")
+        super().__init__(*args, **kwargs)
+        self.candidate = candidate
+
+    def clean_pitch(self) -> str:
+        pitch = self.cleaned_data["pitch"].strip()
+        if not pitch:
+            raise forms.ValidationError("Write the candidate's pitch.")
+        return pitch
+
+    def clean_occurred_on(self) -> date:
+        return _past_or_today(self.cleaned_data["occurred_on"])
+
+    def clean(self):
+        data = super().clean()
+        status = self.candidate.status
+        if status not in REQUESTABLE:
+            raise forms.ValidationError(
+                {
+                    Status.REQUESTED.value: "A request is already waiting for a decision.",
+                    Status.SECOND_CHANCE.value: "A second chance is already granted.",
+                    Status.BURNED.value: "This candidate is burned: there is no further chance.",
+                }.get(status, "There is no misstep to ask a second chance for.")
+            )
+        return data
+
+
+class SecondChanceDecideForm(JobFormMixin, forms.Form):
+    conditional_fields = ("note", "interview_at")
+
+    decision = forms.ChoiceField(
+        choices=[("grant", "Grant a second chance"), ("refuse", "Refuse")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required when refusing: say why.",
+    )
+    interview_at = forms.DateTimeField(
+        label="Interview on",
+        required=False,
+        widget=DateTimeInput(),
+        help_text="When granting: the date and time of the second-chance interview, if known.",
+    )
+    job = OrgJobField(label="For the job")
+
+    def __init__(self, *args, candidate: Candidate, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidate = candidate
+        # Unique ids: the review queue shows one decide form per candidate on one page.
+        self.auto_id = f"id_decide_{candidate.pk}_%s"
+
+    @property
+    def grant(self) -> bool:
+        return self.cleaned_data.get("decision") == "grant"
+
+    def clean(self):
+        data = super().clean()
+        if self.candidate.status != Status.REQUESTED:
+            raise forms.ValidationError("There is no second-chance request waiting for a decision.")
+        decision = data.get("decision")
+        if decision == "refuse":
+            if not data.get("note", "").strip():
+                self.add_error("note", "Say why the second chance is refused.")
+            if data.get("interview_at"):
+                self.add_error("interview_at", "A refused second chance has no interview.")
+        interview_at: datetime | None = data.get("interview_at")
+        if decision == "grant" and interview_at and interview_at < timezone.now():
+            self.add_error("interview_at", "The interview time is in the past.")
+        return data
+
+
+class FlagForm(forms.Form):
+    # Own ids: the candidate page also shows the event form's `reason` (see above).
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_flag_%s")
+        super().__init__(*args, **kwargs)
+
+    reason = forms.CharField(
+        label="Why not resubmit",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required: the next person to read this candidate needs to know.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why this candidate must not be resubmitted.")
+        return reason
+
+
+class ClearFlagForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_clear_%s")
+        super().__init__(*args, **kwargs)
+
+    reason = forms.CharField(
+        label="Why lift the flag",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+# --- The candidate list's filters ---------------------------------------------------------
+
+SORTS = {
+    "risk": "Highest risk",
+    "name": "Name",
+    "latest": "Latest event",
+}
+
+
+class CandidateFilterForm(forms.Form):
+    """GET filters. Every field is optional; a value that is not valid is reported on the
+    field and ignored by the list, never a 500."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_CHOICES], required=False)
+    advice = forms.ChoiceField(choices=[("", "Any advice"), *ADVICE_CHOICES], required=False)
+    owner = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    client = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    job = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
+
+    def __init__(self, data=None, *, owners=(), clients=(), jobs=(), **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "placeholder": "Name or email"})
+        self.fields["owner"].choices = [
+            ("", "Anyone"),
+            *((str(u.pk), str(u)) for u in owners),
+        ]
+        self.fields["client"].choices = [
+            ("", "Any client"),
+            *((str(c.pk), c.name) for c in clients),
+        ]
+        self.fields["job"].choices = [("", "Any job"), *((str(j.pk), str(j)) for j in jobs)]
+
+    def filters(self) -> dict:
+        """The valid filters only: an invalid field is dropped, the rest still apply."""
+        self.is_valid()
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if value not in (None, "") and name not in self.errors
+        }
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+class MemberAddForm(forms.Form):
+    # 150: the email is also the login name (User.username).
+    email = forms.EmailField(max_length=150, help_text="They log in with it.")
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.RECRUITER)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        # Accounts are global (one login per person), so this check is global too.
+        if (
+            User.objects.filter(username__iexact=email).exists()
+            or User.objects.filter(email__iexact=email).exists()
+        ):
+            raise forms.ValidationError("An account with this email address already exists.")
+        return email
+
+
+class MemberEditForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    is_active = forms.BooleanField(
+        label="Active",
+        required=False,
+        help_text="An inactive member cannot log in; their records stay.",
+    )
+
+    def __init__(self, *args, member: User, acting: User, **kwargs):
+        kwargs.setdefault("initial", {"role": member.role, "is_active": member.is_active})
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.acting = acting
+        self.auto_id = f"id_member_{member.pk}_%s"
+
+    def clean(self):
+        data = super().clean()
+        if self.member.pk == self.acting.pk:
+            # An admin locking themselves out would leave the organization without one.
+            if data.get("role") and data["role"] != Role.ADMIN:
+                self.add_error("role", "You cannot remove your own admin role.")
+            if not data.get("is_active"):
+                self.add_error("is_active", "You cannot deactivate your own account.")
+        return data
+
+
+# --- Resubmit?, clients and jobs, import (web B) ------------------------------------------
+
+
+class ResubmitForm(JobFormMixin, forms.Form):
+    """GET form: find a candidate, pick them and a job. Every field is optional, so that the
+    page also shows an empty form; an id that is not the organization's is a form error."""
+
+    q = forms.CharField(label="Find a candidate", required=False, max_length=200)
+    candidate = forms.ModelChoiceField(
+        queryset=Candidate.objects.none(),
+        required=False,
+        empty_label="Choose a candidate…",
+        error_messages={"invalid_choice": "Choose a candidate from the list."},
+    )
+    job = OrgJobField(label="For the job")
+
+    def __init__(self, data=None, *, organization, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": "Name or email", "autocomplete": "off"}
+        )
+        self.fields["candidate"].queryset = Candidate.objects.filter(
+            organization=organization
+        ).select_related("owner")
+        self.set_options(())
+
+    def set_options(self, options: Iterable[Candidate]) -> None:
+        """The select lists these candidates only (a search's matches), not the whole
+        organization; any candidate of the organization is still accepted, so that a link to
+        the page can name one."""
+        self.fields["candidate"].widget.choices = [
+            ("", "Choose a candidate…"),
+            *((str(c.pk), f"{c.name} <{c.email}>") for c in options),
+        ]
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(max_length=200)
+
+    def __init__(self, *args, organization, instance=None, **kwargs):
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {"name": instance.name}
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.instance = instance
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter the client's name.")
+        # Unique per organization, case-insensitive (as the database constraint says).
+        taken = Client.objects.filter(organization=self.organization, name__iexact=name)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("There is already a client with this name.")
+        return name
+
+
+class JobForm(forms.Form):
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(),
+        empty_label="Choose a client…",
+        error_messages={"invalid_choice": "Choose one of your clients."},
+    )
+    title = forms.CharField(max_length=200)
+    hiring_manager = forms.CharField(
+        max_length=200, required=False, help_text="Who decides at the client."
+    )
+    state = forms.ChoiceField(choices=JobState.choices, initial=JobState.OPEN)
+
+    def __init__(self, *args, organization, instance: Job | None = None, **kwargs):
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "client": instance.client_id,
+                "title": instance.title,
+                "hiring_manager": instance.hiring_manager,
+                "state": instance.state,
+            }
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.instance = instance
+        self.fields["client"].queryset = Client.objects.filter(organization=organization)
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Enter the job's title.")
+        return title
+
+    def clean(self):
+        data = super().clean()
+        client, title = data.get("client"), data.get("title")
+        if client is not None and title:
+            # Unique per client, case-insensitive (as the database constraint says).
+            taken = Job.objects.filter(client=client, title__iexact=title)
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("title", f"{client.name} already has a job with this title.")
+        return data
+
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _decoded_upload(upload, what: str) -> str:
+    """The uploaded CSV as text: UTF-8, with or without the byte-order mark spreadsheets add."""
+    if upload.size > IMPORT_MAX_BYTES:
+        raise forms.ValidationError(
+            f"The {what} file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+            f"{IMPORT_MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+        )
+    data = upload.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise forms.ValidationError(
+            f"The {what} file is not UTF-8 text: line {line} has a character that cannot be "
+            "read. In your spreadsheet, save it again as “CSV UTF-8” and upload that."
+        ) from exc
+
+
+class ImportForm(forms.Form):
+    events = forms.FileField(
+        label="Events CSV",
+        help_text="Columns: candidate_email, candidate_name, client, job_title, kind, "
+        "occurred_on, reason, notes.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    risk_notes = forms.FileField(
+        label="Risk notes CSV (optional)",
+        required=False,
+        help_text="Columns: candidate_email, dimension, level, author_email, noted_on, note.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_events(self) -> str:
+        return _decoded_upload(self.cleaned_data["events"], "events")
+
+    def clean_risk_notes(self) -> str | None:
+        upload = self.cleaned_data.get("risk_notes")
+        return _decoded_upload(upload, "risk notes") if upload else None

@@ -1,0 +1,653 @@
+"""Reads. The queries pages use, each a fixed number of SQL statements whatever the data size.
+
+Selectors take querysets that a view already scoped to the user's organization with
+`access.scoped()` (or an object loaded with `access.get_for_org()`), so that scoping is done
+in one place and a selector cannot forget it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import chain
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
+
+from .engine import (
+    CAUTION_SCORE,
+    CAUTION_STATUSES,
+    FLAG_KINDS,
+    LIVE_MONTHS,
+    MISSTEPS,
+    RECOVERY_KINDS,
+    SECOND_CHANCE_KINDS,
+    Advice,
+    Kind,
+    Status,
+    within_months,
+)
+from .models import (
+    DIMENSION_CHOICES,
+    MISSTEP_VALUES,
+    REASON_CHOICES,
+    STATUS_CHOICES,
+    Candidate,
+    Client,
+    Event,
+    Job,
+    RiskNote,
+)
+
+# --- The candidate list -------------------------------------------------------------------
+
+CANDIDATE_ORDERINGS = {
+    "risk": [F("risk_score").desc(), "name", "id"],
+    "name": ["name", "id"],
+    "latest": [F("last_event_on").desc(nulls_last=True), "name", "id"],
+}
+DEFAULT_SORT = "risk"
+
+
+def candidate_search(
+    candidates: QuerySet[Candidate],
+    events: QuerySet[Event],
+    *,
+    q: str = "",
+    status: str = "",
+    advice: str = "",
+    owner: int | None = None,
+    client: int | None = None,
+    job: int | None = None,
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Candidate]:
+    """The candidates a list page shows: filtered, sorted, one row per candidate.
+
+    Client and job filters ask "has an event on it" with EXISTS rather than a join, which
+    would repeat a candidate once per matching event.
+    """
+    qs = candidates.select_related("owner")
+    if q := q.strip():
+        qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    if status:
+        qs = qs.filter(status=status)
+    if advice:
+        qs = qs.filter(advice=advice)
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    if job:
+        qs = qs.filter(Exists(events.filter(candidate=OuterRef("pk"), job_id=job)))
+    if client:
+        qs = qs.filter(Exists(events.filter(candidate=OuterRef("pk"), job__client_id=client)))
+    return qs.order_by(*CANDIDATE_ORDERINGS.get(sort, CANDIDATE_ORDERINGS[DEFAULT_SORT]))
+
+
+# --- The candidate page -------------------------------------------------------------------
+
+
+@dataclass
+class AuthorLevel:
+    """One author's latest judgement of a dimension, and what they said before."""
+
+    author: str
+    latest: RiskNote
+    earlier: list[RiskNote] = field(default_factory=list)
+
+
+@dataclass
+class DimensionSummary:
+    dimension: str
+    label: str
+    authors: list[AuthorLevel]
+
+    @property
+    def average(self) -> float | None:
+        if not self.authors:
+            return None
+        return sum(a.latest.level for a in self.authors) / len(self.authors)
+
+    @property
+    def points(self) -> float | None:
+        """What the dimension adds to the risk score (the contract: (average - 1) * 10/3)."""
+        average = self.average
+        return None if average is None else (average - 1) * 10 / 3
+
+
+@dataclass
+class TimelineItem:
+    on: date
+    order: tuple
+    event: Event | None = None
+    note: RiskNote | None = None
+
+    @property
+    def css(self) -> str:
+        if self.note is not None:
+            return "note"
+        kind = self.event.kind
+        if kind in MISSTEPS:
+            return "misstep"
+        if kind in SECOND_CHANCE_KINDS:
+            return "second-chance"
+        if kind in FLAG_KINDS:
+            return "flag"
+        if kind in RECOVERY_KINDS or kind == Kind.HIRED:
+            return "good"
+        return "other"
+
+
+@dataclass
+class CandidatePage:
+    events: list[Event]
+    notes: list[RiskNote]
+    timeline: list[TimelineItem]
+    dimensions: list[DimensionSummary]
+    flag_stands: bool
+    pending_request: Event | None
+
+
+def candidate_page(candidate: Candidate) -> CandidatePage:
+    """Everything the candidate page shows beyond the candidate row, in two queries."""
+    events = list(
+        candidate.events.select_related("job__client", "recorded_by").order_by("occurred_on", "id")
+    )
+    notes = list(candidate.risk_notes.select_related("author").order_by("noted_on", "id"))
+
+    # Newest first; on the same day, the later recorded first (events before notes is
+    # arbitrary but stable).
+    timeline = sorted(
+        chain(
+            (
+                TimelineItem(on=e.occurred_on, order=(e.occurred_on, 1, e.pk), event=e)
+                for e in events
+            ),
+            (TimelineItem(on=n.noted_on, order=(n.noted_on, 0, n.pk), note=n) for n in notes),
+        ),
+        key=lambda item: item.order,
+        reverse=True,
+    )
+
+    flags = [e for e in events if e.kind in FLAG_KINDS]
+    flag_stands = bool(flags) and flags[-1].kind == Kind.DO_NOT_RESUBMIT
+
+    pending_request = None
+    if candidate.status == Status.REQUESTED:
+        pending_request = next(
+            (e for e in reversed(events) if e.kind == Kind.SECOND_CHANCE_REQUESTED), None
+        )
+
+    return CandidatePage(
+        events=events,
+        notes=notes,
+        timeline=timeline,
+        dimensions=risk_notes_by_dimension(notes),
+        flag_stands=flag_stands,
+        pending_request=pending_request,
+    )
+
+
+def flag_stands(candidate: Candidate) -> bool:
+    """Whether a do-not-resubmit flag stands (no later flag_cleared), in one query."""
+    latest = (
+        candidate.events.filter(kind__in=FLAG_KINDS)
+        .order_by("-occurred_on", "-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return latest == Kind.DO_NOT_RESUBMIT
+
+
+def risk_notes_by_dimension(notes: list[RiskNote]) -> list[DimensionSummary]:
+    """Per dimension, each author's latest note (what the score counts) and their history.
+
+    `notes` must be in (noted_on, id) order, the order the engine reads them in.
+    """
+    by_dimension: dict[str, dict[str, list[RiskNote]]] = {}
+    for note in notes:
+        by_dimension.setdefault(note.dimension, {}).setdefault(note.author_email, []).append(note)
+    summaries = []
+    for value, label in DIMENSION_CHOICES:
+        authors = [
+            AuthorLevel(author=author, latest=history[-1], earlier=history[-2::-1])
+            for author, history in sorted(by_dimension.get(value, {}).items())
+        ]
+        summaries.append(DimensionSummary(dimension=value, label=label, authors=authors))
+    return summaries
+
+
+# --- Today --------------------------------------------------------------------------------
+
+NO_FOLLOW_UP_DAYS = 7
+
+
+def stumbled_without_follow_up(
+    candidates: QuerySet[Candidate], *, today: date
+) -> QuerySet[Candidate]:
+    """Stumbled, and nothing recorded for a week: someone should call them back."""
+    return (
+        candidates.filter(
+            status=Status.STUMBLED, last_event_on__lte=today - timedelta(days=NO_FOLLOW_UP_DAYS)
+        )
+        .select_related("owner")
+        .order_by("last_event_on", "name", "id")
+    )
+
+
+def pending_requests(candidates: QuerySet[Candidate], events: QuerySet[Event]) -> QuerySet:
+    """Candidates whose second-chance request waits for a decision, oldest first, with the
+    request's date and pitch (a subquery each: still one statement)."""
+    latest = events.filter(candidate=OuterRef("pk"), kind=Kind.SECOND_CHANCE_REQUESTED).order_by(
+        "-occurred_on", "-id"
+    )
+    return (
+        candidates.filter(status=Status.REQUESTED)
+        .select_related("owner")
+        .annotate(
+            requested_on=Subquery(latest.values("occurred_on")[:1]),
+            pitch=Subquery(latest.values("notes")[:1]),
+        )
+        .order_by("requested_on", "name", "id")
+    )
+
+
+def upcoming_second_chance_interviews(events: QuerySet[Event], *, now: datetime) -> QuerySet:
+    return (
+        events.filter(kind=Kind.SECOND_CHANCE_GRANTED, interview_at__gte=now)
+        .select_related("candidate", "job__client")
+        .order_by("interview_at", "id")
+    )
+
+
+def status_counts(candidates: QuerySet[Candidate]) -> dict:
+    """How many candidates per status (and in all), in one aggregate query."""
+    counts = candidates.aggregate(
+        total=Count("id"),
+        **{value: Count("id", filter=Q(status=value)) for value, _ in STATUS_CHOICES},
+    )
+    return {
+        "total": counts["total"],
+        "by_status": [
+            {"status": value, "label": label, "count": counts[value]}
+            for value, label in STATUS_CHOICES
+        ],
+    }
+
+
+# --- Second-chance review and Resubmit? ---------------------------------------------------
+
+# A candidate's process on a job is over once one of these is their latest event on it.
+PROCESS_ENDED_KINDS = frozenset(
+    {
+        Kind.HIRED,
+        Kind.WITHDREW,
+        Kind.DECLINED_OFFER,
+        Kind.RENEGED,
+        Kind.SECOND_CHANCE_REFUSED,
+        Kind.DO_NOT_RESUBMIT,
+    }
+)
+
+
+def active_on_jobs(events: QuerySet[Event]) -> QuerySet[Event]:
+    """The one definition of "the active candidates of a job", as events: one row per active
+    (candidate, job) pair, the pair's latest event.
+
+    A candidate is active on a job when all of these hold:
+    - the candidate belongs to the organization (`events` is scoped) and has at least one
+      event on the job;
+    - their latest event on that job (by date, then the order recorded) does not end the
+      process: it is not hired, withdrew, declined_offer, reneged, second_chance_refused or
+      do_not_resubmit;
+    - their stored advice is not do_not_resubmit (a burned candidate is nobody's competition).
+
+    Filter the result by job or candidate, or group it by job to count.
+    """
+    latest_on_job = (
+        Event.objects.filter(candidate_id=OuterRef("candidate_id"), job_id=OuterRef("job_id"))
+        .order_by("-occurred_on", "-id")
+        .values("pk")[:1]
+    )
+    return (
+        events.filter(job__isnull=False, pk=Subquery(latest_on_job))
+        .exclude(kind__in=PROCESS_ENDED_KINDS)
+        .exclude(candidate__advice=Advice.DO_NOT_RESUBMIT)
+    )
+
+
+def other_active_counts(
+    events: QuerySet[Event], pairs: Iterable[tuple[int, int | None]]
+) -> dict[tuple[int, int], int]:
+    """For each (candidate id, job id): how many active candidates the job has besides this
+    candidate. Two queries whatever the number of pairs: the active count of every job,
+    grouped in the database, and which of the pairs are themselves active."""
+    wanted = {(c, j) for c, j in pairs if j is not None}
+    if not wanted:
+        return {}
+    job_ids = {j for _, j in wanted}
+    active = active_on_jobs(events).filter(job_id__in=job_ids)
+    counts = dict(
+        active.values("job_id")
+        .annotate(n=Count("candidate_id", distinct=True))
+        .order_by()
+        .values_list("job_id", "n")
+    )
+    themselves = set(
+        active.filter(candidate_id__in={c for c, _ in wanted}).values_list("candidate_id", "job_id")
+    )
+    return {(c, j): counts.get(j, 0) - ((c, j) in themselves) for c, j in wanted}
+
+
+RATING_WORDS = {1: "Weak", 2: "Doubtful", 3: "Solid", 4: "Strong", 5: "Outstanding"}
+SOLID_RATING = 3
+
+
+@dataclass(frozen=True)
+class HiringQuestions:
+    """The three questions a hiring manager asks before a second chance, for one job."""
+
+    rating: int | None
+    job: Job | None
+    other_active: int | None
+
+    @property
+    def rating_words(self) -> str:
+        if self.rating is None:
+            return "Not rated yet"
+        return f"{RATING_WORDS[self.rating]} ({self.rating} of 5)"
+
+    @property
+    def is_solid(self) -> bool | None:
+        return None if self.rating is None else self.rating >= SOLID_RATING
+
+    @property
+    def job_open(self) -> bool | None:
+        return None if self.job is None else self.job.is_open
+
+
+def live_missteps(history: Iterable[Event], *, today: date) -> list[Event]:
+    """The missteps that count (within 24 months, not dated after today), newest first."""
+    return sorted(
+        (
+            e
+            for e in history
+            if e.kind in MISSTEPS
+            and e.occurred_on <= today
+            and within_months(e.occurred_on, today, LIVE_MONTHS)
+        ),
+        key=lambda e: (e.occurred_on, e.pk),
+        reverse=True,
+    )
+
+
+@dataclass
+class ReviewCard:
+    candidate: Candidate
+    history: list[Event]  # newest first
+    request: Event | None  # the pending second_chance_requested event
+    job: Job | None  # of the request, else of the last misstep
+    missteps: list[Event]  # live, newest first
+    dimensions: list[DimensionSummary]
+    questions: HiringQuestions
+
+    @property
+    def pitch(self) -> str:
+        return self.request.notes if self.request else ""
+
+    @property
+    def has_risk_notes(self) -> bool:
+        return any(d.authors for d in self.dimensions)
+
+
+def review_queue(candidates: QuerySet[Candidate], events: QuerySet[Event]) -> QuerySet:
+    """The second-chance requests waiting for a decision (stored status `requested`), oldest
+    request first, each candidate with its history (`events_newest_first`, with job and
+    client) and its risk notes (`notes_in_order`) prefetched: three queries for any length."""
+    return pending_requests(candidates, events).prefetch_related(
+        Prefetch(
+            "events",
+            queryset=Event.objects.select_related("job__client", "recorded_by").order_by(
+                "-occurred_on", "-id"
+            ),
+            to_attr="events_newest_first",
+        ),
+        Prefetch(
+            "risk_notes",
+            queryset=RiskNote.objects.order_by("noted_on", "id"),
+            to_attr="notes_in_order",
+        ),
+    )
+
+
+def review_cards(
+    candidates: Iterable[Candidate], events: QuerySet[Event], *, today: date
+) -> list[ReviewCard]:
+    """One card per candidate of `review_queue()` (its prefetches are needed); two more
+    queries in all for the active-candidate counts of every job on the cards."""
+    cards = []
+    for candidate in candidates:
+        history: list[Event] = candidate.events_newest_first
+        request = next((e for e in history if e.kind == Kind.SECOND_CHANCE_REQUESTED), None)
+        missteps = live_missteps(history, today=today)
+        job = request.job if request and request.job else None
+        if job is None and missteps:
+            job = missteps[0].job
+        cards.append(
+            ReviewCard(
+                candidate=candidate,
+                history=history,
+                request=request,
+                job=job,
+                missteps=missteps,
+                dimensions=risk_notes_by_dimension(candidate.notes_in_order),
+                questions=HiringQuestions(rating=candidate.rating, job=job, other_active=None),
+            )
+        )
+    counts = other_active_counts(
+        events, [(card.candidate.pk, card.job.pk if card.job else None) for card in cards]
+    )
+    for card in cards:
+        if card.job is not None:
+            card.questions = HiringQuestions(
+                rating=card.candidate.rating,
+                job=card.job,
+                other_active=counts[(card.candidate.pk, card.job.pk)],
+            )
+    return cards
+
+
+@dataclass
+class ResubmitAnswer:
+    candidate: Candidate
+    history: list[Event]  # newest first
+    missteps: list[Event]  # live, newest first
+    dimensions: list[DimensionSummary]
+    questions: HiringQuestions | None  # None until a job is chosen
+
+    @property
+    def has_risk_notes(self) -> bool:
+        return any(d.authors for d in self.dimensions)
+
+    @property
+    def advice_reasons(self) -> list[str]:
+        """Why the advice is what it is, in the contract's terms."""
+        c = self.candidate
+        if c.advice == Advice.DO_NOT_RESUBMIT:
+            return ["The candidate is burned: there is no further chance."]
+        reasons = []
+        if c.status in CAUTION_STATUSES:
+            reasons.append(f"The status is “{c.get_status_display().lower()}”.")
+        if c.risk_score >= CAUTION_SCORE:
+            reasons.append(f"The risk score is {c.risk_score}: {CAUTION_SCORE} or more.")
+        return reasons or [
+            f"Not burned, no misstep waiting on a second chance, and a risk score under "
+            f"{CAUTION_SCORE}."
+        ]
+
+
+def resubmit_answer(
+    candidate: Candidate, job: Job | None, events: QuerySet[Event], *, today: date
+) -> ResubmitAnswer:
+    """Everything behind the advice for one candidate and (optionally) one job: four queries
+    at most."""
+    history = list(candidate.events.select_related("job__client").order_by("-occurred_on", "-id"))
+    notes = list(candidate.risk_notes.order_by("noted_on", "id"))
+    questions = None
+    if job is not None:
+        counts = other_active_counts(events, [(candidate.pk, job.pk)])
+        questions = HiringQuestions(
+            rating=candidate.rating, job=job, other_active=counts[(candidate.pk, job.pk)]
+        )
+    return ResubmitAnswer(
+        candidate=candidate,
+        history=history,
+        missteps=live_missteps(history, today=today),
+        dimensions=risk_notes_by_dimension(notes),
+        questions=questions,
+    )
+
+
+def candidate_matches(candidates: QuerySet[Candidate], q: str, *, limit: int = 50) -> list:
+    """The Resubmit? page's candidate picker: name or email contains `q` (the most recently
+    active first when `q` is empty)."""
+    if q := q.strip():
+        qs = candidates.filter(Q(name__icontains=q) | Q(email__icontains=q)).order_by("name", "id")
+    else:
+        qs = candidates.order_by(F("last_event_on").desc(nulls_last=True), "name", "id")
+    return list(qs.only("pk", "name", "email")[:limit])
+
+
+# --- Clients and jobs ---------------------------------------------------------------------
+
+
+def clients_with_jobs(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """Clients by name, each with `job_list` (its jobs by title, each with `candidate_count`,
+    the candidates with an event on it): two queries."""
+    return clients.order_by("name", "id").prefetch_related(
+        Prefetch(
+            "jobs",
+            queryset=Job.objects.annotate(
+                candidate_count=Count("events__candidate", distinct=True)
+            ).order_by("title", "id"),
+            to_attr="job_list",
+        )
+    )
+
+
+def job_candidates(
+    job: Job, candidates: QuerySet[Candidate], events: QuerySet[Event]
+) -> QuerySet[Candidate]:
+    """The candidates with an event on `job`, latest first, each with their latest event on
+    it (`latest_kind`, `latest_on`) and whether they are active on it (`is_active`, as
+    `active_on_jobs()` defines it): one query."""
+    on_job = events.filter(job=job, candidate_id=OuterRef("pk")).order_by("-occurred_on", "-id")
+    return (
+        candidates.filter(Exists(on_job))
+        .select_related("owner")
+        .annotate(
+            latest_kind=Subquery(on_job.values("kind")[:1]),
+            latest_on=Subquery(on_job.values("occurred_on")[:1]),
+            is_active=Exists(active_on_jobs(events).filter(job=job, candidate_id=OuterRef("pk"))),
+        )
+        .order_by(F("latest_on").desc(), "name", "id")
+    )
+
+
+# --- Insights -----------------------------------------------------------------------------
+
+
+def misstep_reason_counts(events: QuerySet[Event]) -> list[dict]:
+    """Every misstep ever recorded, counted per reason in the database: most frequent first,
+    every reason listed (zero included)."""
+    counts = dict(
+        events.filter(kind__in=MISSTEP_VALUES)
+        .values("reason")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("reason", "n")
+    )
+    rows = [
+        {"reason": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in REASON_CHOICES
+    ]
+    return sorted(rows, key=lambda row: -row["count"])
+
+
+OUTCOMES = (("recovered", "Recovered"), ("burned", "Burned"), ("pending", "Still pending"))
+
+
+@dataclass
+class OutcomeMonth:
+    month: date  # the first day of the month of the grants
+    recovered: int = 0
+    burned: int = 0
+    pending: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.recovered + self.burned + self.pending
+
+
+def second_chance_outcomes(
+    events: QuerySet[Event], *, today: date, months: int = 12
+) -> list[OutcomeMonth]:
+    """What became of the second chances granted in each of the last `months` months
+    (gaps included, oldest first), classified and counted in one grouped query.
+
+    A grant is judged as the engine judges it (contract, rule 1: "a misstep happened after a
+    `second_chance_granted` ... the second chance was spent: there is no third"): any misstep
+    after it (by date, then the order recorded, up to today) → burned, even after an
+    attended interview; otherwise `attended` or `hired` after it → recovered; neither yet →
+    pending.
+    """
+    first_month = (today.replace(day=1) - relativedelta(months=months - 1)).replace(day=1)
+    after_grant = Q(occurred_on__gt=OuterRef("occurred_on")) | Q(
+        occurred_on=OuterRef("occurred_on"), pk__gt=OuterRef("pk")
+    )
+    later = Event.objects.filter(
+        after_grant, candidate_id=OuterRef("candidate_id"), occurred_on__lte=today
+    )
+    rows = (
+        events.filter(
+            kind=Kind.SECOND_CHANCE_GRANTED, occurred_on__gte=first_month, occurred_on__lte=today
+        )
+        .annotate(
+            month=TruncMonth("occurred_on"),
+            outcome=Case(
+                When(Exists(later.filter(kind__in=MISSTEP_VALUES)), then=Value("burned")),
+                When(
+                    Exists(later.filter(kind__in=[k.value for k in RECOVERY_KINDS])),
+                    then=Value("recovered"),
+                ),
+                default=Value("pending"),
+                output_field=CharField(),
+            ),
+        )
+        .values("month", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_month = {
+        first_month + relativedelta(months=i): OutcomeMonth(first_month + relativedelta(months=i))
+        for i in range(months)
+    }
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, datetime):
+            month = month.date()
+        setattr(by_month[month], row["outcome"], row["n"])
+    return list(by_month.values())

@@ -1,0 +1,354 @@
+"""The candidate list, its CSV export, the candidate page and every action on it.
+
+Each action is POST-only: validate a form, call one service, say what happened, redirect
+(post/redirect/get). An invalid form re-renders the candidate page with status 200, the
+form's errors and what the user typed, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .. import selectors, services
+from ..access import DECIDERS, RECORDERS, get_for_org, member_required, scoped
+from ..engine import MISSTEPS, Kind
+from ..forms import (
+    CandidateFilterForm,
+    CandidateForm,
+    ClearFlagForm,
+    EventForm,
+    FlagForm,
+    RiskNoteForm,
+    SecondChanceDecideForm,
+    SecondChanceRequestForm,
+)
+from ..models import Candidate, Client, Event, Job, User
+
+PER_PAGE = 25
+
+
+def _jobs(request: HttpRequest) -> list[Job]:
+    return list(scoped(Job, request).select_related("client").order_by("client__name", "title"))
+
+
+def _candidate(request: HttpRequest, pk: int) -> Candidate:
+    return get_for_org(Candidate.objects.select_related("owner"), request, pk=pk)
+
+
+# --- The list and its export --------------------------------------------------------------
+
+
+def _filtered(request: HttpRequest) -> tuple[CandidateFilterForm, dict, object]:
+    form = CandidateFilterForm(
+        request.GET or None,
+        owners=scoped(User, request).order_by("first_name", "last_name", "username"),
+        clients=scoped(Client, request).order_by("name"),
+        jobs=_jobs(request),
+    )
+    filters = form.filters() if request.GET else {}
+    candidates = selectors.candidate_search(
+        scoped(Candidate, request), scoped(Event, request), **filters
+    )
+    return form, filters, candidates
+
+
+@member_required()
+def candidate_list(request: HttpRequest) -> HttpResponse:
+    form, filters, candidates = _filtered(request)
+    page = Paginator(candidates, PER_PAGE).get_page(request.GET.get("page"))
+    searching = any(name != "sort" for name in filters)
+    return render(
+        request,
+        "candidates/candidate_list.html",
+        {"form": form, "page": page, "searching": searching},
+    )
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+EXPORT_HEADER = [
+    "name",
+    "email",
+    "phone",
+    "status",
+    "advice",
+    "risk_score",
+    "missteps",
+    "owner",
+    "rating",
+    "last_event_on",
+    "explanation",
+]
+
+
+def _export_rows(candidates) -> Iterator[list]:
+    yield EXPORT_HEADER
+    for c in candidates.iterator(chunk_size=2000):
+        yield [
+            _cell(v)
+            for v in (
+                c.name,
+                c.email,
+                c.phone,
+                c.status,
+                c.advice,
+                c.risk_score,
+                c.live_missteps,
+                c.owner.email if c.owner else "",
+                c.rating,
+                c.last_event_on.isoformat() if c.last_event_on else "",
+                "; ".join(c.explanation or []),
+            )
+        ]
+
+
+@member_required()
+def candidate_export(request: HttpRequest) -> HttpResponse:
+    """The list as filtered on screen (every page of it), as CSV."""
+    _form, _filters, candidates = _filtered(request)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _export_rows(candidates)),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"candidates-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Adding and editing -------------------------------------------------------------------
+
+
+def _save_candidate(request: HttpRequest, form: CandidateForm, candidate: Candidate | None):
+    data = form.cleaned_data
+    try:
+        if candidate is None:
+            return services.candidate_create(organization=form.organization, **data)
+        return services.candidate_update(candidate=candidate, **data)
+    except ValidationError as exc:
+        # A race on the email's uniqueness ends here, as a message, not as a 500.
+        form.add_error(None, exc.messages)
+        return None
+
+
+@member_required(*RECORDERS)
+def candidate_create(request: HttpRequest) -> HttpResponse:
+    organization = request.user.organization
+    form = CandidateForm(request.POST or None, organization=organization)
+    if request.method == "POST" and form.is_valid():
+        candidate = _save_candidate(request, form, None)
+        if candidate is not None:
+            messages.success(request, f"{candidate.name} added.")
+            return redirect(candidate)
+    return render(request, "candidates/candidate_form.html", {"form": form, "candidate": None})
+
+
+@member_required(*RECORDERS)
+def candidate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    form = CandidateForm(
+        request.POST or None, organization=request.user.organization, instance=candidate
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _save_candidate(request, form, candidate)
+        if saved is not None:
+            messages.success(request, f"{saved.name} saved.")
+            return redirect(saved)
+    return render(request, "candidates/candidate_form.html", {"form": form, "candidate": candidate})
+
+
+# --- The candidate page -------------------------------------------------------------------
+
+
+def _detail(
+    request: HttpRequest, candidate: Candidate, jobs: list[Job] | None = None, **bound
+) -> HttpResponse:
+    """The candidate page; `bound` holds an invalid form to show with its errors."""
+    page = selectors.candidate_page(candidate)
+    jobs = _jobs(request) if jobs is None else jobs
+    today = services.today()
+    last_misstep = next((e for e in reversed(page.events) if e.kind in MISSTEPS), None)
+    forms = {
+        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today}),
+        "note_form": RiskNoteForm(initial={"noted_on": today}),
+        "request_form": SecondChanceRequestForm(
+            candidate=candidate,
+            jobs=jobs,
+            initial={"occurred_on": today, "job": last_misstep.job_id if last_misstep else None},
+        ),
+        "decide_form": SecondChanceDecideForm(
+            candidate=candidate,
+            jobs=jobs,
+            initial={"job": page.pending_request.job_id if page.pending_request else None},
+        ),
+        "flag_form": FlagForm(),
+        "clear_form": ClearFlagForm(),
+    }
+    forms.update(bound)
+    if bound:
+        # On a phone the form is far below: say at the top that nothing was saved.
+        messages.error(request, "Nothing was saved: see what to correct in the form below.")
+    user = request.user
+    return render(
+        request,
+        "candidates/candidate_detail.html",
+        {
+            "candidate": candidate,
+            "page": page,
+            "can_record": user.can_record,
+            "can_decide": user.is_manager,
+            "open_form": next(iter(bound), None),
+            **forms,
+        },
+    )
+
+
+@member_required()
+def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _candidate(request, pk))
+
+
+def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResponse:
+    messages.success(request, message)
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect(candidate)
+
+
+@require_POST
+@member_required(*RECORDERS)
+def event_create(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    jobs = _jobs(request)
+    form = EventForm(request.POST, jobs=jobs)
+    if form.is_valid():
+        try:
+            services.event_log(candidate=candidate, recorded_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            label = Kind(form.cleaned_data["kind"]).label
+            return _saved(request, candidate, f"“{label}” logged for {candidate.name}.")
+    return _detail(request, candidate, jobs, event_form=form)
+
+
+@require_POST
+@member_required(*RECORDERS)
+def note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    form = RiskNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.risk_note_add(candidate=candidate, author=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            return _saved(request, candidate, f"Risk note added for {candidate.name}.")
+    return _detail(request, candidate, note_form=form)
+
+
+@require_POST
+@member_required(*RECORDERS)
+def second_chance_request(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    jobs = _jobs(request)
+    form = SecondChanceRequestForm(request.POST, candidate=candidate, jobs=jobs)
+    if form.is_valid():
+        services.second_chance_request(
+            candidate=candidate, recorded_by=request.user, **form.cleaned_data
+        )
+        return _saved(
+            request, candidate, f"{candidate.name}'s request for a second chance is recorded."
+        )
+    return _detail(request, candidate, jobs, request_form=form)
+
+
+@require_POST
+@member_required(*DECIDERS)
+def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    jobs = _jobs(request)
+    form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
+    if form.is_valid():
+        data = form.cleaned_data
+        job = data["job"]
+        if job is None:
+            # The decision answers the request: by default, for the job it was made for.
+            job = (
+                scoped(Event, request)
+                .filter(candidate=candidate, kind=Kind.SECOND_CHANCE_REQUESTED)
+                .select_related("job")
+                .order_by("-occurred_on", "-id")
+                .first()
+            )
+            job = job.job if job else None
+        services.second_chance_decide(
+            candidate=candidate,
+            grant=form.grant,
+            decided_by=request.user,
+            note=data["note"].strip(),
+            job=job,
+            interview_at=data["interview_at"],
+        )
+        verdict = "granted" if form.grant else "refused"
+        return _saved(request, candidate, f"Second chance {verdict} for {candidate.name}.")
+    return _detail(request, candidate, jobs, decide_form=form)
+
+
+@require_POST
+@member_required(*RECORDERS)
+def flag_set(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    form = FlagForm(request.POST)
+    if form.is_valid():
+        if selectors.flag_stands(candidate):
+            form.add_error(None, "A do-not-resubmit flag already stands.")
+        else:
+            services.flag_set(
+                candidate=candidate, reason=form.cleaned_data["reason"], recorded_by=request.user
+            )
+            return _saved(request, candidate, f"{candidate.name} is flagged: do not resubmit.")
+    return _detail(request, candidate, flag_form=form)
+
+
+@require_POST
+@member_required(*RECORDERS)
+def flag_clear(request: HttpRequest, pk: int) -> HttpResponse:
+    candidate = _candidate(request, pk)
+    form = ClearFlagForm(request.POST)
+    if form.is_valid():
+        if not selectors.flag_stands(candidate):
+            form.add_error(None, "There is no do-not-resubmit flag to clear.")
+        else:
+            services.flag_clear(
+                candidate=candidate,
+                reason=form.cleaned_data["reason"].strip(),
+                recorded_by=request.user,
+            )
+            return _saved(request, candidate, f"The flag on {candidate.name} is cleared.")
+    return _detail(request, candidate, clear_form=form)

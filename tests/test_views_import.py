@@ -1,0 +1,234 @@
+"""The import page: the importer behind an upload, all or nothing, readable errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from candidates.forms import IMPORT_MAX_BYTES
+from candidates.models import Candidate, Client, Event, Job, RiskNote
+
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("candidates:import")
+DATA = Path(__file__).parent / "data"
+HEADER = "candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes\n"
+NOTES_HEADER = "candidate_email,dimension,level,author_email,noted_on,note\n"
+
+
+def upload(name: str, content: bytes | str) -> SimpleUploadedFile:
+    if isinstance(content, str):
+        content = content.encode()
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def data_file(name: str) -> SimpleUploadedFile:
+    return upload(name, (DATA / name).read_bytes())
+
+
+def text_of(response) -> str:
+    return response.content.decode()
+
+
+def nothing_written():
+    return not (
+        Candidate.objects.exists()
+        or Event.objects.exists()
+        or RiskNote.objects.exists()
+        or Client.objects.exists()
+        or Job.objects.exists()
+    )
+
+
+GOOD_EVENTS = HEADER + (
+    "ann@example.com,Ann Lee,Acme,Forklift operator,scheduled,2026-02-20,,\n"
+    'ann@example.com,,Acme,Forklift operator,no_show,2026-03-02,commute,"Bus strike, again"\n'
+    "bob@example.com,Bob Stone,Globex,Picker,attended,2026-03-04,,\n"
+)
+GOOD_NOTES = NOTES_HEADER + "ann@example.com,commute,4,rita@example.com,2026-03-03,Two buses\n"
+
+
+# --- Who may import -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["recruiter", "headhunter", "org_admin"])
+def test_recorders_and_admins_import_a_history(client, request, org, role):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(IMPORT).status_code == 200
+    response = client.post(
+        IMPORT,
+        {"events": upload("events.csv", GOOD_EVENTS), "risk_notes": upload("n.csv", GOOD_NOTES)},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == IMPORT
+    assert "Imported: 2 candidates, 2 clients, 2 jobs, 3 events, 1 risk note." in text_of(response)
+    ann = Candidate.objects.get(organization=org, email="ann@example.com")
+    assert ann.status == "stumbled"
+    assert ann.events.get(kind="no_show").notes == "Bus strike, again"
+    assert ann.events.first().recorded_by == request.getfixturevalue(role)
+    assert ann.risk_notes.get().level == 4
+
+
+def test_managers_cannot_import(client, manager):
+    client.force_login(manager)
+    assert client.get(IMPORT).status_code == 403
+    assert client.post(IMPORT, {"events": upload("e.csv", GOOD_EVENTS)}).status_code == 403
+    assert nothing_written()
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(IMPORT)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_import_goes_into_the_importers_organization_only(client, org, other_org):
+    client.force_login(UserFactory(organization=other_org, role="recruiter"))
+    client.post(IMPORT, {"events": upload("events.csv", GOOD_EVENTS)})
+    assert Candidate.objects.filter(organization=other_org).count() == 2
+    assert not Candidate.objects.filter(organization=org).exists()
+
+
+def test_importing_the_same_file_twice_adds_nothing_and_says_so(client, recruiter):
+    client.force_login(recruiter)
+    client.post(IMPORT, {"events": upload("events.csv", GOOD_EVENTS)})
+    response = client.post(IMPORT, {"events": upload("events.csv", GOOD_EVENTS)}, follow=True)
+    page = text_of(response)
+    assert "Imported: 0 candidates, 0 clients, 0 jobs, 0 events, 0 risk notes." in page
+    assert "3 rows were already there: skipped." in page
+    assert Event.objects.count() == 3
+
+
+def test_the_repositorys_sample_files_import(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(
+        IMPORT,
+        {
+            "events": data_file("events_good.csv"),
+            "risk_notes": data_file("risk_notes_good.csv"),
+        },
+    )
+    assert response.status_code == 302
+    assert Candidate.objects.exists() and RiskNote.objects.exists()
+
+
+# --- Bad files ----------------------------------------------------------------------------
+
+
+def test_a_bad_file_lists_every_bad_line_and_writes_nothing(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {"events": data_file("events_bad.csv")})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Nothing was imported" in page
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
+    assert rows >= 10  # every bad line of the sample, each in its own row
+    for line in (3, 4, 5, 6, 7, 8, 9):
+        assert f'<td data-label="Line" class="num">{line}</td>' in page
+    assert nothing_written()
+
+
+def test_bad_risk_notes_keep_good_events_out_too(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(
+        IMPORT,
+        {"events": upload("e.csv", GOOD_EVENTS), "risk_notes": data_file("risk_notes_bad.csv")},
+    )
+    page = text_of(response)
+    assert '<td data-label="File">risk notes</td>' in page
+    assert nothing_written()
+
+
+def test_a_wrong_header_is_reported(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {"events": upload("e.csv", "email,name\na@b.c,A\n")})
+    assert '<td data-label="Line" class="num">1</td>' in text_of(response)
+    assert nothing_written()
+
+
+def test_a_file_that_is_not_utf8_gives_a_clear_error_and_writes_nothing(client, recruiter):
+    latin1 = (HEADER + "jose@example.com,José Núñez,Acme,Picker,attended,2026-03-02,,\n").encode(
+        "latin-1"
+    )
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {"events": upload("events.csv", latin1)})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "The events file is not UTF-8 text: line 2 has a character that cannot be read." in page
+    assert "CSV UTF-8" in page
+    assert nothing_written()
+
+
+def test_a_risk_notes_file_that_is_not_utf8_is_named(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(
+        IMPORT,
+        {
+            "events": upload("e.csv", GOOD_EVENTS),
+            "risk_notes": upload("n.csv", b"\xff\xfe" + GOOD_NOTES.encode("utf-16-le")),
+        },
+    )
+    assert "The risk notes file is not UTF-8 text" in text_of(response)
+    assert nothing_written()
+
+
+def test_a_byte_order_mark_is_fine(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(
+        IMPORT, {"events": upload("events.csv", "\ufeff" + GOOD_EVENTS)}, follow=True
+    )
+    assert "Imported: 2 candidates" in text_of(response)
+
+
+def test_windows_line_endings_are_fine(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(
+        IMPORT, {"events": upload("events.csv", GOOD_EVENTS.replace("\n", "\r\n"))}, follow=True
+    )
+    assert "Imported: 2 candidates" in text_of(response)
+    assert Event.objects.get(kind="no_show").notes == "Bus strike, again"
+
+
+def test_a_file_over_the_limit_is_refused(client, recruiter):
+    client.force_login(recruiter)
+    big = GOOD_EVENTS + "x" * IMPORT_MAX_BYTES
+    response = client.post(IMPORT, {"events": upload("events.csv", big)})
+    assert response.status_code == 200
+    assert "the limit is 10 MB" in text_of(response)
+    assert nothing_written()
+
+
+def test_an_empty_or_missing_file_is_a_form_error(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {})
+    assert "This field is required." in text_of(response)
+    response = client.post(IMPORT, {"events": upload("events.csv", b"")})
+    assert "The submitted file is empty." in text_of(response)
+    assert nothing_written()
+
+
+def test_a_file_with_only_a_header_imports_nothing_without_error(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {"events": upload("events.csv", HEADER)}, follow=True)
+    assert response.status_code == 200
+    assert nothing_written()
+
+
+def test_binary_junk_is_reported_not_a_500(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {"events": upload("events.csv", bytes(range(256)) * 4)})
+    assert response.status_code == 200
+    assert "not UTF-8 text" in text_of(response)
+    assert nothing_written()
+
+
+def test_a_nul_byte_in_utf8_text_is_reported_not_a_500(client, recruiter):
+    client.force_login(recruiter)
+    response = client.post(IMPORT, {"events": upload("events.csv", GOOD_EVENTS + "\x00,,\n")})
+    assert response.status_code == 200
+    assert nothing_written()
