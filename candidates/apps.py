@@ -5,3 +5,7 @@ class CandidatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "candidates"
     verbose_name = "Recovery"
+
+    def ready(self) -> None:
+        # Login logging, the session clock, ending a deactivated member's sessions.
+        from . import accounts  # noqa: F401

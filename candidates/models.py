@@ -13,11 +13,14 @@ import zoneinfo
 from datetime import date
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .engine import (
     LEVEL_MAX,
@@ -72,6 +75,17 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class MemberHistoricalRecords(HistoricalRecords):
+    """History of members (organization, role, active) without a row for every login:
+    a save that touches only untracked fields (`last_login`, `password`) records nothing."""
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if not created and update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+
 class User(AbstractUser):
     """A member of exactly one organization (platform superusers may have none)."""
 
@@ -82,6 +96,8 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone], default="UTC")
 
     objects = UserManager()
+    # Who joined, changed role or was deactivated, by whom (see candidates/audit.py).
+    history = MemberHistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         constraints = [
@@ -107,6 +123,8 @@ class Client(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="clients")
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -135,6 +153,8 @@ class Job(models.Model):
     state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["client__name", "title"]
         constraints = [
@@ -150,6 +170,19 @@ class Job(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == JobState.OPEN
+
+
+# The candidate list's sorts: (descending?, keys). Each sort reads all its keys in one
+# direction, so that "the rows after this one" is a single row comparison
+# `(k1, k2, k3) > (v1, v2, v3)` that seeks into an index on the same keys (the indexes below,
+# candidates/pagination.py): highest risk first, then by name; by name; latest event first
+# (never an event: last), then the most recently added.
+NO_EVENT = date(1, 1, 1)
+SORT_KEYS: dict[str, tuple[bool, tuple]] = {
+    "risk": (False, (-F("risk_score"), F("name"), F("id"))),
+    "name": (False, (F("name"), F("id"))),
+    "latest": (True, (Coalesce(F("last_event_on"), Value(NO_EVENT)), F("id"))),
+}
 
 
 class CandidateQuerySet(models.QuerySet):
@@ -196,6 +229,21 @@ class Candidate(models.Model):
     status_changes_on = models.DateField(null=True, blank=True)
 
     objects = CandidateQuerySet.as_manager()
+    # Every earlier version of what people typed; the engine's stored result is derived
+    # (re-computed on every write and nightly), so it is left out of the history.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "status",
+            "risk_score",
+            "advice",
+            "live_missteps",
+            "explanation",
+            "last_event_on",
+            "status_as_of",
+            "status_changes_on",
+        ]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -220,11 +268,27 @@ class Candidate(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "status", "-risk_score"]),
-            models.Index(fields=["organization", "advice", "-risk_score"]),
-            models.Index(fields=["organization", "-risk_score", "id"]),
+            # One index per sort of the list (and per common filter), on the sort's own keys,
+            # so that any page is an index seek (see SORT_KEYS); the trigram indexes for
+            # search are PostgreSQL-only and live in migration 0003.
+            models.Index(F("organization"), *SORT_KEYS["risk"][1], name="candidate_risk_idx"),
+            models.Index(
+                F("organization"), F("status"), *SORT_KEYS["risk"][1], name="candidate_status_idx"
+            ),
+            models.Index(
+                F("organization"), F("advice"), *SORT_KEYS["risk"][1], name="candidate_advice_idx"
+            ),
             models.Index(fields=["organization", "name", "id"]),
-            models.Index(fields=["organization", "-last_event_on", "id"]),
+            models.Index(F("organization"), *SORT_KEYS["latest"][1], name="candidate_latest_idx"),
+            # Today's "stumbled, no follow-up for a week", oldest first, and its count.
+            models.Index(
+                F("organization"),
+                F("last_event_on"),
+                F("name"),
+                F("id"),
+                condition=models.Q(status=Status.STUMBLED.value),
+                name="candidate_stumbled_idx",
+            ),
             models.Index(fields=["organization", "owner"]),
             models.Index(fields=["status_changes_on"]),
         ]
@@ -264,6 +328,9 @@ class Event(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # An edit keeps the earlier version; a deletion keeps its reason (services.event_delete).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["occurred_on", "id"]
         constraints = [
@@ -283,6 +350,12 @@ class Event(models.Model):
             models.Index(fields=["candidate", "occurred_on", "id"]),
             models.Index(fields=["job", "candidate"]),
             models.Index(fields=["kind", "occurred_on"]),
+            # Today's "second-chance interviews coming up".
+            models.Index(
+                fields=["interview_at", "id"],
+                condition=models.Q(kind=Kind.SECOND_CHANCE_GRANTED.value),
+                name="event_second_chance_at_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -322,6 +395,8 @@ class RiskNote(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["noted_on", "id"]
         constraints = [
@@ -351,3 +426,17 @@ class RiskNote(models.Model):
             noted_on=self.noted_on,
             seq=self.pk or 0,
         )
+
+
+class MemberSession(AbstractBaseSession):
+    """Django's database session with the member it belongs to, so that deactivating a
+    member can end every one of their sessions with one indexed DELETE (candidates/sessions.py
+    fills `user_id`; settings.SESSION_ENGINE points there)."""
+
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

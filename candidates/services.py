@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from reminders import services as reminders_services
+
 from .engine import Evaluation, EventFact, Kind, NoteFact, evaluate
-from .models import Candidate, Event, Job, Organization, RiskNote, User
+from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
 
 
 def today() -> date:
@@ -171,8 +174,11 @@ def event_log(
         interview_at=interview_at,
     )
     event.full_clean()
+    _set_audit(event, user=recorded_by, reason="")
     event.save()
     reevaluate([candidate.pk])
+    # The reminder rules: complete what this event answers, create what it asks for.
+    reminders_services.on_event_logged(event)
     return event
 
 
@@ -197,9 +203,88 @@ def risk_note_add(
         note=note,
     )
     risk_note.full_clean()
+    _set_audit(risk_note, user=author, reason="")
     risk_note.save()
     reevaluate([candidate.pk])
     return risk_note
+
+
+# Events and notes are never silently rewritten: each edit and deletion below leaves the
+# earlier version in the audit trail (django-simple-history), with who did it and why.
+
+EVENT_EDITABLE = {"kind", "occurred_on", "reason", "notes", "job", "interview_at"}
+RISK_NOTE_EDITABLE = {"dimension", "level", "noted_on", "note"}
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: a deletion keeps its reason in the history."})
+    return reason
+
+
+def _set_audit(instance, *, user: User | None, reason: str) -> None:
+    # Without a user here, simple-history falls back to the request's user (middleware).
+    if user is not None:
+        instance._history_user = user
+    if reason:
+        instance._change_reason = reason
+
+
+@transaction.atomic
+def event_update(
+    *, event: Event, updated_by: User | None = None, change_reason: str = "", **fields
+) -> Event:
+    """Correct an event (kind, date, reason, notes, job, interview time); the earlier version
+    stays in the history."""
+    unknown = set(fields) - EVENT_EDITABLE
+    if unknown:
+        raise TypeError(f"Events cannot change: {', '.join(sorted(unknown))}.")
+    job = fields.get("job")
+    if job is not None and job.organization_id != event.candidate.organization_id:
+        raise ValueError("The job belongs to another organization.")
+    for name, value in fields.items():
+        setattr(event, name, value)
+    event.full_clean()
+    _set_audit(event, user=updated_by, reason=change_reason.strip())
+    event.save()
+    reevaluate([event.candidate_id])
+    return event
+
+
+@transaction.atomic
+def event_delete(*, event: Event, reason: str, deleted_by: User | None = None) -> None:
+    """Delete an event, keeping it and the reason in the history; re-evaluates the candidate."""
+    _set_audit(event, user=deleted_by, reason=_required_reason(reason))
+    candidate_id = event.candidate_id
+    event.delete()
+    reevaluate([candidate_id])
+
+
+@transaction.atomic
+def risk_note_update(
+    *, risk_note: RiskNote, updated_by: User | None = None, change_reason: str = "", **fields
+) -> RiskNote:
+    """Correct a risk note (dimension, level, date, text); the earlier version stays."""
+    unknown = set(fields) - RISK_NOTE_EDITABLE
+    if unknown:
+        raise TypeError(f"Risk notes cannot change: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(risk_note, name, value)
+    risk_note.full_clean()
+    _set_audit(risk_note, user=updated_by, reason=change_reason.strip())
+    risk_note.save()
+    reevaluate([risk_note.candidate_id])
+    return risk_note
+
+
+@transaction.atomic
+def risk_note_delete(*, risk_note: RiskNote, reason: str, deleted_by: User | None = None) -> None:
+    """Delete a risk note, keeping it and the reason in the history; re-evaluates."""
+    _set_audit(risk_note, user=deleted_by, reason=_required_reason(reason))
+    candidate_id = risk_note.candidate_id
+    risk_note.delete()
+    reevaluate([candidate_id])
 
 
 def second_chance_request(
@@ -263,3 +348,107 @@ def flag_clear(
         notes=reason,
         recorded_by=recorded_by,
     )
+
+
+# --- Clients and jobs ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_create(*, organization: Organization, name: str) -> Client:
+    client = Client(organization=organization, name=name.strip())
+    client.full_clean()
+    client.save()
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, name: str) -> Client:
+    renamed = client.name != name.strip()
+    client.name = name.strip()
+    client.full_clean()
+    client.save()
+    if renamed:
+        # Stored explanations name the client ("No-show on ... (Acme, Forklift operator)").
+        reevaluate(Event.objects.filter(job__client=client).values_list("candidate_id", flat=True))
+    return client
+
+
+@transaction.atomic
+def job_create(
+    *,
+    organization: Organization,
+    client: Client,
+    title: str,
+    hiring_manager: str = "",
+    state: str = "open",
+) -> Job:
+    if client.organization_id != organization.pk:
+        raise ValueError("The client belongs to another organization.")
+    job = Job(
+        organization=organization,
+        client=client,
+        title=title.strip(),
+        hiring_manager=hiring_manager.strip(),
+        state=state,
+    )
+    job.full_clean()
+    job.save()
+    return job
+
+
+@transaction.atomic
+def job_update(
+    *, job: Job, client: Client, title: str, hiring_manager: str = "", state: str
+) -> Job:
+    if client.organization_id != job.organization_id:
+        raise ValueError("The client belongs to another organization.")
+    renamed = job.client_id != client.pk or job.title != title.strip()
+    job.client = client
+    job.title = title.strip()
+    job.hiring_manager = hiring_manager.strip()
+    job.state = state
+    job.full_clean()
+    job.save()
+    if renamed:
+        # Stored explanations name the job and its client: say the new names.
+        reevaluate(job.events.values_list("candidate_id", flat=True))
+    return job
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def member_add(
+    *, organization: Organization, email: str, first_name: str, last_name: str = "", role: str
+) -> User:
+    """A new member of the organization who logs in with their email.
+
+    Their password is random and known to nobody: they choose their own through the
+    password-reset link the caller sends them (which also works again later from the
+    "Forgotten your password?" page, because the password is usable).
+    """
+    import secrets
+
+    email = email.strip().lower()
+    member = User(
+        organization=organization,
+        username=email,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+    )
+    member.set_password(secrets.token_urlsafe(32))
+    member.full_clean()
+    member.save()
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: User, role: str, is_active: bool) -> User:
+    member.role = role
+    member.is_active = is_active
+    member.full_clean()
+    member.save(update_fields=["role", "is_active"])
+    return member

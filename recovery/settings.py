@@ -5,6 +5,7 @@ Every variable is listed, with its default, in the README's "Settings" table and
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,18 +41,28 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "simple_history",
+    "axes",
     "candidates",
+    "reminders",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the top: it also logs refusals made by the middleware below (CSRF, lockouts).
+    "recovery.middleware.RefusedRequestLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "recovery.middleware.SessionIdleTimeoutMiddleware",
+    # Records who made each change in the audit trail (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "recovery.urls"
@@ -67,6 +78,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "candidates.context_processors.navigation",
+                "reminders.context_processors.reminders_due",
             ],
         },
     },
@@ -88,8 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     # A file, not :memory:, so that a real worker process can see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("TEST_DATABASE_NAME", default=str(BASE_DIR / "test-db.sqlite3"))
+    }
 else:
+    if env("TEST_DATABASE_NAME", default=""):
+        DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
@@ -102,6 +119,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Accounts: login throttling, sessions -------------------------------------------------
+# django-axes counts failed logins per username *and* address: an attacker guessing one
+# member's password is stopped, but cannot lock that member out from their own machine.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "candidates.accounts.lockout_response"  # 429 and a page that explains
+AXES_USERNAME_CALLABLE = "candidates.accounts.login_username"
+AXES_CLIENT_IP_CALLABLE = "candidates.accounts.client_ip"
+
+# Database sessions that know their member, so deactivating a member ends all of theirs.
+SESSION_ENGINE = "candidates.sessions"
+# Idle timeout: a session unused for this long is over (recovery.middleware slides it).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=120) * 60
+
+# The audit trail (django-simple-history): change reasons such as "erased: <why>" can be long.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -128,6 +168,8 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
+        # Broadcast (pidbox) messages too, or kombu writes them to ./control.
+        "control_folder": str(BROKER_DIR / "control"),
     }
 
 CELERY_TIMEZONE = "UTC"
@@ -148,10 +190,25 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "candidates.tasks.reevaluate_due_candidates",
         "schedule": crontab(minute=5, hour=0),
     },
+    # Reminders wait as rows; this claims and emails the due ones (reminders/delivery.py).
+    # `expires`: after downtime, stale runs are dropped instead of piling up.
+    "dispatch-due-reminders": {
+        "task": "reminders.tasks.dispatch_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "send-reminder-digests": {
+        "task": "reminders.tasks.send_digests",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# A backend EMAIL_URL has no scheme for, e.g. reminders.backends.DatabaseEmailBackend (tests).
+if env("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = env("EMAIL_BACKEND")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Recovery <recovery@localhost>")
 # Links in emails (reminders, password resets sent from tasks) need an absolute address.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -166,6 +223,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Tests and development serve files straight from static/ (nothing collected, no warning).
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -191,6 +250,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 X_FRAME_OPTIONS = "DENY"
+# The compose health check calls http://.../healthz from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 LOGGING = {
     "version": 1,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from candidates.engine import Kind, Reason
 from candidates.models import Candidate, Client, Event, Job, Organization, RiskNote, Role, User
+from reminders.models import Reminder
 
 
 class OrganizationFactory(DjangoModelFactory[Organization]):
@@ -83,3 +85,20 @@ class RiskNoteFactory(DjangoModelFactory[RiskNote]):
     level = 3
     author_email = factory.Sequence(lambda n: f"author{n}@example.com")
     noted_on = date(2026, 3, 2)
+
+
+class ReminderFactory(DjangoModelFactory[Reminder]):
+    """A manual reminder, due now unless told; the candidate is in the user's organization."""
+
+    class Meta:
+        model = Reminder
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("user.organization")
+    candidate = factory.SubFactory(
+        CandidateFactory, organization=factory.SelfAttribute("..organization")
+    )
+    kind = "manual"
+    title = factory.Sequence(lambda n: f"Call candidate {n}")
+    due_at = factory.LazyFunction(timezone.now)
+    next_attempt_at = factory.SelfAttribute("due_at")

@@ -1,0 +1,241 @@
+"""A candidate's rights over their data: an export of everything held about them, and erasure.
+
+Erasure keeps the agency's numbers right and removes the person: the candidate row stays
+(with an anonymous name and email) and so do its events (kinds, dates, reasons, jobs), so
+statuses, reports and insights still count them; what a person wrote about them goes (event
+notes, risk notes' text), and so do every earlier version of those in the audit trail and
+every mention of their name, email or phone in rows that belong to them (reminders…).
+The erasure itself is recorded in the audit trail and logged.
+
+Both are plain functions: the management commands call them, and the candidate page will.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from .audit import candidate_history
+from .models import Candidate, Event, RiskNote, User
+from .services import reevaluate
+
+log = logging.getLogger("recovery.privacy")
+
+ERASED_DOMAIN = "erased.invalid"
+REDACTED = "[erased]"
+
+
+# --- Export -------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def _row(obj: models.Model, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """Every column of the row, JSON-ready; foreign keys as `<name>_id`."""
+    skip = set(exclude)
+    return {
+        field.attname: _json(getattr(obj, field.attname))
+        for field in obj._meta.concrete_fields
+        if field.name not in skip
+    }
+
+
+def _email_of(user: User | None) -> str | None:
+    return user.email or user.username if user is not None else None
+
+
+def export_candidate(candidate: Candidate) -> dict[str, Any]:
+    """Everything held about one candidate, as a JSON-serializable dict."""
+    candidate = Candidate.objects.select_related("organization", "owner").get(pk=candidate.pk)
+    events = candidate.events.select_related("job__client", "recorded_by").order_by(
+        "occurred_on", "id"
+    )
+    notes = candidate.risk_notes.select_related("author").order_by("noted_on", "id")
+    data: dict[str, Any] = {
+        "exported_at": timezone.now().isoformat(),
+        "organization": {"name": candidate.organization.name, "slug": candidate.organization.slug},
+        "candidate": {
+            **_row(candidate, exclude=["organization"]),
+            "owner": _email_of(candidate.owner),
+        },
+        "events": [
+            {
+                **_row(event, exclude=["candidate"]),
+                "client": event.job.client.name if event.job else None,
+                "job": event.job.title if event.job else None,
+                "recorded_by": _email_of(event.recorded_by),
+            }
+            for event in events
+        ],
+        "risk_notes": [
+            {**_row(note, exclude=["candidate"]), "author": _email_of(note.author)}
+            for note in notes
+        ],
+        "history": [entry.as_dict() for entry in candidate_history(candidate)],
+    }
+    if apps.is_installed("reminders"):
+        reminder_model = apps.get_model("reminders", "Reminder")
+        data["reminders"] = [
+            _row(reminder, exclude=["candidate", "organization"])
+            for reminder in reminder_model._default_manager.filter(candidate=candidate).order_by(
+                "due_at", "pk"
+            )
+        ]
+    return data
+
+
+# --- Erasure ------------------------------------------------------------------------------
+
+
+def _redactor(*, name: str, email: str, phone: str):
+    """A function that replaces every mention of the person in a text with "[erased]": the
+    email, the full name, the phone, and each part of the name as a word."""
+    words = [email, name, *(re.findall(r"[^\W\d_]{2,}", name))]
+    if len(re.sub(r"\D", "", phone)) >= 5:
+        words.append(phone)
+    words = sorted({w for w in words if w.strip()}, key=len, reverse=True)
+    if not words:
+        return lambda text: text
+    pattern = re.compile(
+        "|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words), flags=re.IGNORECASE
+    )
+    return lambda text: pattern.sub(REDACTED, text) if text else text
+
+
+def _text_fields(model: type[models.Model]) -> list[str]:
+    # Not choices (codes) and not email columns: those hold members' addresses (a risk
+    # note's author), which a name part such as "rita" must not rewrite.
+    return [
+        f.attname
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.CharField | models.TextField)
+        and not isinstance(f, models.EmailField)
+        and not f.choices
+    ]
+
+
+def _models_pointing_at_candidates() -> list[tuple[type[models.Model], str]]:
+    """Every model with a foreign key to Candidate, its history models included (events,
+    risk notes, reminders, and whatever is added later)."""
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.ForeignKey) and field.related_model is Candidate:
+                found.append((model, field.attname))
+    return found
+
+
+def _redact_rows(queryset: models.QuerySet, redact, fields: list[str]) -> int:
+    changed = []
+    for obj in queryset.only("pk", *fields):
+        dirty = False
+        for name in fields:
+            old = getattr(obj, name)
+            new = redact(old) if isinstance(old, str) else old
+            if new != old:
+                setattr(obj, name, new)
+                dirty = True
+        if dirty:
+            changed.append(obj)
+    if changed:
+        # bulk_update sends no signals: scrubbing adds no history rows of its own.
+        queryset.model._default_manager.bulk_update(changed, fields, batch_size=500)
+    return len(changed)
+
+
+@transaction.atomic
+def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str) -> Candidate:
+    """Erase a candidate's personal data in one transaction; returns the erased candidate.
+
+    Kept: the candidate row (anonymous), its events' kinds, dates, reasons and jobs, its
+    risk notes' dimensions, levels and authors — the agency's numbers. Removed: name, email,
+    phone, event notes, risk notes' text, the same in every earlier version in the audit
+    trail, and any mention of the person in rows linked to them.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the candidate is erased (it is recorded)."})
+    # Lock the row: a concurrent write to this candidate waits until the erasure is done.
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    redact = _redactor(name=candidate.name, email=candidate.email, phone=candidate.phone)
+    token = secrets.token_hex(6)
+    erased_name = f"Erased candidate {token}"
+    erased_email = f"erased-{token}@{ERASED_DOMAIN}"
+
+    # 1. The free text people wrote about them, now and in every earlier version.
+    Event.objects.filter(candidate=candidate).update(notes="")
+    RiskNote.objects.filter(candidate=candidate).update(note="")
+    Event.history.filter(candidate_id=candidate.pk).update(notes="")
+    RiskNote.history.filter(candidate_id=candidate.pk).update(note="")
+
+    # 2. Any other mention of them in rows linked to them (reminders' titles, change reasons).
+    for model, fk in _models_pointing_at_candidates():
+        fields = _text_fields(model)
+        if fields:
+            _redact_rows(model._default_manager.filter(**{fk: candidate.pk}), redact, fields)
+
+    # 3. Earlier versions of the candidate row itself.
+    candidate_versions = Candidate.history.filter(id=candidate.pk)
+    candidate_versions.update(name=erased_name, email=erased_email, phone="")
+    _redact_rows(candidate_versions, redact, ["history_change_reason"])
+
+    # 4. The admin's log names objects by their str(): "Name <email>".
+    if apps.is_installed("django.contrib.admin"):
+        apps.get_model("admin", "LogEntry")._default_manager.filter(
+            content_type=ContentType.objects.get_for_model(Candidate),
+            object_id=str(candidate.pk),
+        ).update(object_repr=f"{erased_name} <{erased_email}>")
+
+    # 5. The candidate, anonymous from now on; this save is the audit entry of the erasure.
+    candidate.name = erased_name
+    candidate.email = erased_email
+    candidate.phone = ""
+    candidate._change_reason = f"erased: {redact(reason)}"
+    if erased_by is not None:
+        candidate._history_user = erased_by
+    candidate.save()
+    reevaluate([candidate.pk])
+    candidate.refresh_from_db()
+    log.warning(
+        "candidate erased id=%s organization=%s by=%s token=%s",
+        candidate.pk,
+        candidate.organization_id,
+        erased_by.pk if erased_by is not None else "command line",
+        token,
+    )
+    return candidate
+
+
+# --- For the command line -----------------------------------------------------------------
+
+
+def candidate_by_email(*, org_slug: str, email: str) -> Candidate:
+    """The organization's candidate with this email (any case), or LookupError in words."""
+    candidate = (
+        Candidate.objects.filter(organization__slug=org_slug, email__iexact=email.strip())
+        .select_related("organization")
+        .first()
+    )
+    if candidate is None:
+        if not apps.get_model("candidates", "Organization").objects.filter(slug=org_slug).exists():
+            raise LookupError(f'No organization with the slug "{org_slug}".')
+        raise LookupError(f'No candidate with the email "{email}" in "{org_slug}".')
+    return candidate
