@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format check-migrations bench clean
+.PHONY: run test lint format check-migrations bench screenshots clean
 
 $(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,17 +13,23 @@ $(STAMP): requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## make run: the app with demo data at http://127.0.0.1:8000 on SQLite (no other server needed)
+## make run: the app with demo data at http://127.0.0.1:8000 on SQLite (no other server needed),
+## with a Celery worker and beat that email due reminders to this console
 run: export DEBUG ?= 1
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+	bin/devserver 127.0.0.1:8000
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real servers)
 test: $(STAMP)
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make screenshots: refresh docs/screenshots/ (every page at desktop and phone width, on a
+## throwaway demo database); needs Debian's Chromium (apt-get install chromium)
+screenshots: $(STAMP)
+	DEBUG=1 $(BIN)/python docs/take_screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

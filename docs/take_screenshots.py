@@ -1,0 +1,282 @@
+"""Refresh docs/screenshots/: every page of the app, at desktop and phone width, on the demo.
+
+    make screenshots        (or: DEBUG=1 .venv/bin/python docs/take_screenshots.py)
+
+What it does, from scratch each time so that the pictures only depend on the code:
+1. migrates a throwaway SQLite database, var/screenshots.sqlite3 (var/ is git-ignored), and
+   runs `seed_demo` into it (the demo's dates count back from today);
+2. starts `manage.py runserver` on a free port with DEBUG=1;
+3. drives Debian's headless Chromium with Playwright (tests/browser_helpers.py), logs in as
+   the demo member who uses each page, and saves <page>-desktop.png (1280 px wide) and
+   <page>-phone.png (390 px wide), whole pages cut at 2400 px;
+4. stops the server.
+
+`--only candidate,review` takes just those pages. The server's output goes to
+var/screenshots-server.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+from tests.browser_helpers import CHROMIUM, DESKTOP, PHONE, launch, log_in  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+VAR = ROOT / "var"
+DATABASE = VAR / "screenshots.sqlite3"
+BROKER = VAR / "screenshots-broker"
+SERVER_LOG = VAR / "screenshots-server.log"
+MAX_HEIGHT = 2400  # a longer page is cut: the top tells the story, and the file stays small
+
+# Mirrors candidates/demo.py (MEMBERS, DEMO_PASSWORD); kept here so that this script needs
+# no Django of its own, only the running server.
+DEMO_PASSWORD = "second-chance-demo"  # noqa: S105 -- the documented demo password
+DEMO_USERS = {
+    "recruiter": "recruiter@demo.recovery.test",
+    "headhunter": "headhunter@demo.recovery.test",
+    "manager": "manager@demo.recovery.test",
+    "orgadmin": "orgadmin@demo.recovery.test",
+}
+
+# Three wrong lines for the import's error state: a misstep without a reason, a date that is
+# not one, and a kind that does not exist.
+BAD_EVENTS_CSV = b"""candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes
+ann.lee@example.com,Ann Lee,Northgate Logistics,Picker packer,scheduled,2026-03-01,,
+ann.lee@example.com,Ann Lee,Northgate Logistics,Picker packer,no_show,2026-03-02,,Bus cancelled
+bo.diaz@example.com,Bo Diaz,Harbour Bank,Compliance analyst,late,02/03/2026,commute,
+cy.ng@example.com,Cy Ng,Harbour Bank,Compliance analyst,ghosted,2026-03-04,unknown,
+"""
+
+
+# --- The pages --------------------------------------------------------------------------
+
+
+def _goto(path: str) -> Callable[[Page, str], None]:
+    def go(page: Page, base: str) -> None:
+        page.goto(base + path)
+
+    return go
+
+
+def _candidate(page: Page, base: str) -> None:
+    # Leon Fischer: a no-show, a second chance granted, then a second no-show: burned.
+    page.goto(f"{base}/candidates/?q=leon.fischer")
+    page.get_by_role("link", name="Leon Fischer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Leon Fischer")
+
+
+def _resubmit(page: Page, base: str) -> None:
+    page.goto(f"{base}/resubmit/")
+    page.get_by_label("Find a candidate").fill("Marcus Johnson")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_label("For the job").select_option(label="Forklift operator (nights)")
+    page.get_by_role("button", name="Show the advice").click()
+    expect(page.get_by_role("heading", name="Marcus Johnson")).to_be_visible()
+
+
+def _job(page: Page, base: str) -> None:
+    page.goto(f"{base}/clients/")
+    page.get_by_role("link", name="Forklift operator (nights)").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Forklift operator (nights)")
+
+
+def _import_errors(page: Page, base: str) -> None:
+    page.goto(f"{base}/import/")
+    page.get_by_label("Events CSV").set_input_files(
+        {"name": "events.csv", "mimeType": "text/csv", "buffer": BAD_EVENTS_CSV}
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+
+
+def _reminders(page: Page, base: str) -> None:
+    page.goto(f"{base}/reminders/")
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    user: str | None  # a key of DEMO_USERS; None: logged out
+    open: Callable[[Page, str], None]
+
+
+SHOTS = [
+    Shot("login", None, _goto("/accounts/login/")),
+    Shot("today", "manager", _goto("/")),
+    Shot("candidates", "recruiter", _goto("/candidates/")),
+    Shot("candidate", "recruiter", _candidate),
+    Shot("review", "manager", _goto("/review/")),
+    Shot("resubmit", "headhunter", _resubmit),
+    Shot("clients", "recruiter", _goto("/clients/")),
+    Shot("job", "recruiter", _job),
+    Shot("import", "recruiter", _goto("/import/")),
+    Shot("import-errors", "recruiter", _import_errors),
+    Shot("insights", "manager", _goto("/insights/")),
+    Shot("members", "orgadmin", _goto("/members/")),
+    Shot("reminders", "recruiter", _reminders),
+]
+WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+
+
+# --- The server -------------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DEBUG": "1",
+            "DATABASE_URL": f"sqlite:///{DATABASE}",
+            "BROKER_DIR": str(BROKER),
+            # Local memory cache and the embedded broker: no Redis needed, none touched.
+            "REDIS_URL": "",
+            "EMAIL_URL": "consolemail://",
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    # Our own manage.py with fixed arguments: nothing here comes from outside.
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    VAR.mkdir(exist_ok=True)
+    for path in (DATABASE, Path(f"{DATABASE}-wal"), Path(f"{DATABASE}-shm")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(BROKER, ignore_errors=True)
+    _manage(env, "migrate", "--noinput", "--verbosity", "0")
+    _manage(env, "seed_demo")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(env: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with SERVER_LOG.open("w") as log:
+        server = subprocess.Popen(  # noqa: S603 -- our manage.py, fixed arguments
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/accounts/login/", timeout=2):  # noqa: S310
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"runserver did not start: see {SERVER_LOG}") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# --- Taking the pictures ----------------------------------------------------------------
+
+
+def _save(page: Page, path: Path) -> None:
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    width = page.viewport_size["width"]
+    if height > MAX_HEIGHT:
+        page.screenshot(
+            path=path,
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": width, "height": MAX_HEIGHT},
+        )
+    else:
+        page.screenshot(path=path, full_page=True)
+
+
+def take(browser: Browser, base: str, shots: list[Shot]) -> list[Path]:
+    saved = []
+    users = dict.fromkeys(shot.user for shot in shots)
+    for width_name, viewport in WIDTHS.items():
+        for user in users:
+            context = browser.new_context(viewport=viewport, locale="en-GB")
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            if user is not None:
+                log_in(page, base, DEMO_USERS[user], DEMO_PASSWORD)
+            for shot in (s for s in shots if s.user == user):
+                shot.open(page, base)
+                page.wait_for_load_state("networkidle")
+                path = OUT / f"{shot.name}-{width_name}.png"
+                _save(page, path)
+                saved.append(path)
+                print(f"  {path.relative_to(ROOT)}", flush=True)
+            context.close()
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated page names, e.g. today,job")
+    args = parser.parse_args()
+    shots = SHOTS
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {s.name for s in SHOTS}
+        if unknown:
+            parser.error(f"unknown page(s): {', '.join(sorted(unknown))}")
+        shots = [s for s in SHOTS if s.name in wanted]
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
+        return 1
+
+    env = _env()
+    print(f"Demo database: {DATABASE.relative_to(ROOT)}", flush=True)
+    prepare_database(env)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with running_server(env) as base, sync_playwright() as playwright:
+        print(f"Screenshots of {base}:", flush=True)
+        browser = launch(playwright)
+        try:
+            saved = take(browser, base, shots)
+        finally:
+            browser.close()
+    total = sum(p.stat().st_size for p in saved)
+    print(f"{len(saved)} screenshots, {total / 1e6:.1f} MB, in {OUT.relative_to(ROOT)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

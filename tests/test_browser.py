@@ -1,0 +1,305 @@
+"""The app in a real browser: Playwright drives Debian's headless Chromium against a live
+server (pytest-django's `live_server`, with a transactional database so that the server's
+thread sees what the test wrote).
+
+Run only these: `pytest -m browser`. Without /usr/bin/chromium they skip with the reason,
+except in CI (RECOVERY_REQUIRE_SERVICES=1), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from candidates import services
+from candidates.engine import Kind, Reason
+
+from .browser_helpers import CHROMIUM, PHONE, horizontal_overflow, launch, log_in
+from .conftest import REQUIRE_SERVICES
+from .factories import ClientFactory, JobFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery"  # tests/factories.py UserFactory
+TIMEOUT_MS = 10_000  # a step that takes longer is broken; fail fast, not after 30 s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"CI needs the browser tests to run: {reason}")
+        pytest.skip(reason)
+    # Playwright's sync API runs an asyncio event loop in this thread, and Django refuses ORM
+    # calls made while one runs (SynchronousOnlyOperation), including the database flush
+    # between these tests. Nothing here is async code, so lift the guard while the browser
+    # is up (Django's documented escape hatch), and put it back afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _page(browser: Browser, **context_options) -> Page:
+    page = browser.new_context(**context_options).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    return page
+
+
+def _header(page: Page):
+    return page.locator("section.candidate-header")
+
+
+def _status(page: Page):
+    return _header(page).locator(".badge-status")
+
+
+def _advice(page: Page):
+    return _header(page).locator(".badge-advice")
+
+
+def _explanation(page: Page):
+    return _header(page).locator("ul.explanation")
+
+
+def _message(page: Page):
+    return page.locator(".messages")
+
+
+def test_commute_no_show_to_second_chance_to_recovered(
+    browser, live_server, org, recruiter, manager
+):
+    """A recruiter adds a candidate and logs a no-show for the commute; the candidate asks
+    for a second chance; a manager grants it from the review queue; the candidate attends,
+    and the page says recovered. Every step is checked as the user sees it."""
+    job = JobFactory(
+        client=ClientFactory(organization=org, name="Northgate Logistics"),
+        title="Forklift operator (nights)",
+    )
+    today = services.today().isoformat()
+    where = f"({job.client.name}, {job.title})"
+    after_no_show = f"after no-show on {today} {where}, reason: commute"
+
+    # --- The recruiter adds the candidate -------------------------------------------------
+    rita = _page(browser)
+    log_in(rita, live_server.url, recruiter.username, PASSWORD)
+    rita.get_by_role("navigation", name="Main").get_by_role("link", name="Candidates").click()
+    rita.get_by_role("link", name="Add a candidate").click()
+    rita.get_by_label("Name").fill("Kwame Mensah")
+    rita.get_by_label("Email").fill("Kwame.Mensah@example.com")
+    rita.get_by_label("Phone").fill("07700 900123")
+    rita.get_by_role("button", name="Add the candidate").click()
+
+    expect(_message(rita)).to_contain_text("Kwame Mensah added.")
+    expect(rita.get_by_role("heading", level=1)).to_have_text("Kwame Mensah")
+    expect(_header(rita)).to_contain_text("kwame.mensah@example.com")
+    expect(_status(rita)).to_have_text("Status: Clean")
+    expect(_advice(rita)).to_have_text("Advice: Resubmit")
+    expect(_explanation(rita)).to_have_text("No missteps recorded")
+
+    # --- A no-show for the commute: first without a reason, which the form refuses --------
+    log_event = rita.locator("#log-event")
+    expect(log_event.locator("form")).to_be_visible()  # open: nothing is recorded yet
+    log_event.get_by_label("What happened").select_option(Kind.NO_SHOW.value)
+    log_event.get_by_label("Job").select_option(label=job.title)
+    log_event.get_by_label("Notes").fill("Night bus cancelled; he called the next morning.")
+    log_event.get_by_role("button", name="Log the event").click()
+
+    expect(_message(rita)).to_contain_text("Nothing was saved")
+    log_event = rita.locator("#log-event")
+    expect(log_event).to_contain_text("Choose a reason: “No-show” is a misstep.")
+    # What the recruiter typed is still there.
+    expect(log_event.get_by_label("What happened")).to_have_value(Kind.NO_SHOW.value)
+    expect(log_event.get_by_label("Notes")).to_have_value(
+        "Night bus cancelled; he called the next morning."
+    )
+    expect(_status(rita)).to_have_text("Status: Clean")
+
+    log_event.get_by_label("Reason").select_option(Reason.COMMUTE.value)
+    log_event.get_by_role("button", name="Log the event").click()
+
+    expect(_message(rita)).to_contain_text("“No-show” logged for Kwame Mensah.")
+    expect(_status(rita)).to_have_text("Status: Stumbled")
+    expect(_advice(rita)).to_have_text("Advice: Caution")
+    expect(_header(rita).locator(".risk")).to_have_text("30")  # weight 3 x 10, recent
+    expect(_explanation(rita)).to_have_text(
+        f"No-show on {today} {where}, reason: commute; no second chance in motion"
+    )
+    newest = rita.locator("ol.timeline > li").first
+    expect(newest).to_contain_text("No-show · reason: commute")
+    expect(newest).to_contain_text("Night bus cancelled")
+
+    # --- The candidate asks for a second chance -------------------------------------------
+    pitch = "My brother drives me on night shifts now. I'd like another go at the nights role."
+    rita.get_by_text("Record a second-chance request").click()
+    request = rita.locator("#request")
+    expect(request.get_by_label("For the job")).to_have_value(str(job.pk))  # the no-show's job
+    request.get_by_label("Their pitch").fill(pitch)
+    request.get_by_role("button", name="Record the request").click()
+
+    expect(_message(rita)).to_contain_text(
+        "Kwame Mensah's request for a second chance is recorded."
+    )
+    expect(_status(rita)).to_have_text("Status: Requested")
+    requested = f"Second chance requested on {today} {where} {after_no_show}"
+    expect(_explanation(rita)).to_have_text(f"{requested}; waiting for a decision")
+    # A recruiter cannot decide: no decision form, no review queue in the menu.
+    expect(rita.get_by_role("heading", name="Decide the second chance")).to_have_count(0)
+    expect(
+        rita.get_by_role("navigation", name="Main").get_by_role("link", name="Review")
+    ).to_have_count(0)
+
+    # --- A manager grants it from the review queue (a second browser, her own session) ----
+    mona = _page(browser)
+    log_in(mona, live_server.url, manager.username, PASSWORD)
+    mona.get_by_role("navigation", name="Main").get_by_role("link", name="Review").click()
+    expect(mona.get_by_role("heading", level=1)).to_have_text("Second-chance review")
+    card = mona.get_by_role("article", name="Kwame Mensah")
+    expect(card.locator(".pitch")).to_have_text(pitch)
+    expect(card.locator(".badge-status")).to_have_text("Status: Requested")
+    expect(card.locator("ul.explanation")).to_have_text(f"{requested}; waiting for a decision")
+    card.get_by_label("Note").fill("Dave will see him; he rings the gatehouse if running late.")
+    card.get_by_role("button", name="Grant a second chance").click()
+
+    expect(_message(mona)).to_contain_text("Second chance granted to Kwame Mensah.")
+    expect(mona.get_by_role("article", name="Kwame Mensah")).to_have_count(0)
+    expect(mona.get_by_text("No request is waiting for a decision.")).to_be_visible()
+
+    # --- The recruiter sees the grant, then logs that he attended -------------------------
+    rita.reload()
+    expect(_status(rita)).to_have_text("Status: Second chance")
+    expect(_explanation(rita)).to_have_text(
+        f"Second chance granted on {today} {where} {after_no_show}; "
+        "the interview has not happened yet"
+    )
+    granted = rita.locator("ol.timeline > li").first
+    expect(granted).to_contain_text("Second chance granted")
+    expect(granted).to_contain_text("Dave will see him; he rings the gatehouse if running late.")
+
+    rita.get_by_text("Log an event").click()
+    log_event = rita.locator("#log-event")
+    log_event.get_by_label("What happened").select_option(Kind.ATTENDED.value)
+    log_event.get_by_label("Job").select_option(label=job.title)
+    log_event.get_by_role("button", name="Log the event").click()
+
+    expect(_message(rita)).to_contain_text("“Attended interview” logged for Kwame Mensah.")
+    expect(_status(rita)).to_have_text("Status: Recovered")
+    expect(_advice(rita)).to_have_text("Advice: Resubmit")
+    expect(_explanation(rita)).to_have_text(
+        f"Attended interview on {today} {where} {after_no_show}"
+    )
+    rita.context.close()
+    mona.context.close()
+
+
+def test_keyboard_alone_reaches_the_login_form_and_submits_it(browser, live_server, recruiter):
+    page = _page(browser)
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+
+    def focused() -> str:
+        return page.evaluate("() => document.activeElement.id || document.activeElement.className")
+
+    # The email field has the focus as the page opens: a keyboard user just types.
+    assert focused() == "id_username"
+    # From the top of the page, Tab reaches it too: the skip link (shown when focused), the
+    # brand, then the field.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert focused() == "skip-link"
+    expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if focused() == "id_username":
+            break
+    assert focused() == "id_username"
+    page.keyboard.type(recruiter.username)
+    page.keyboard.press("Tab")
+    assert focused() == "id_password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/")
+    page.context.close()
+
+
+def test_candidate_page_has_no_horizontal_scroll_at_phone_width(
+    browser, live_server, org, recruiter
+):
+    """A candidate with a long history, long words and every action form opened still fits a
+    390 px phone: nothing makes the page scroll sideways."""
+    client = ClientFactory(organization=org, name="St Mary's University Hospital NHS Trust")
+    job = JobFactory(client=client, title="Healthcare assistant, acute medical unit (nights)")
+    candidate = services.candidate_create(
+        organization=org,
+        name="Fatima Zahra Benali-Oyelaran",
+        email="fatima.zahra.benali-oyelaran@university-hospitals.example.org",
+        phone="+44 7700 900123",
+        owner=recruiter,
+        rating=4,
+    )
+    today = services.today()
+    for days_ago, kind, reason, notes in [
+        (40, Kind.SCHEDULED, "", ""),
+        (35, Kind.LATE, Reason.COMMUTE, "Forty minutes late: the 07:12 was cancelled."),
+        (20, Kind.DECLINED_INTERVIEW, Reason.ILLNESS, "Flu; cancelled the morning before."),
+    ]:
+        services.event_log(
+            candidate=candidate,
+            kind=kind,
+            occurred_on=today - timedelta(days=days_ago),
+            reason=reason,
+            notes=notes,
+            job=job,
+            recorded_by=recruiter,
+        )
+    services.risk_note_add(
+        candidate=candidate,
+        dimension="commute",
+        level=4,
+        author=recruiter,
+        noted_on=today - timedelta(days=35),
+        note="Two trains and a bus; https://journeyplanner.example.org/route/abc123def456",
+    )
+    services.second_chance_request(
+        candidate=candidate,
+        pitch="I've moved to a flat ten minutes' walk from the hospital.",
+        job=job,
+        recorded_by=recruiter,
+        occurred_on=today - timedelta(days=2),
+    )
+
+    page = _page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url, recruiter.username, PASSWORD)
+    assert horizontal_overflow(page) == 0, "Today scrolls sideways on a phone"
+
+    page.goto(f"{live_server.url}/candidates/{candidate.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(candidate.name)
+    expect(_status(page)).to_have_text("Status: Requested")
+    assert horizontal_overflow(page) == 0, "the candidate page scrolls sideways on a phone"
+
+    # Every "Record" form opened, as a recruiter on the phone would.
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    expect(page.locator("#log-event form")).to_be_visible()
+    assert horizontal_overflow(page) == 0, "an opened form makes the page scroll sideways"
+
+    page.goto(f"{live_server.url}/candidates/")
+    expect(page.get_by_role("link", name=candidate.name)).to_be_visible()
+    assert horizontal_overflow(page) == 0, "the candidate list scrolls sideways on a phone"
+    page.context.close()
