@@ -1,0 +1,261 @@
+"""`manage.py seed_demo`: the demo organization, its logins, and the bulk `--candidates N`
+path for performance work."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from candidates import demo, services
+from candidates.engine import Kind, Status, evaluate
+from candidates.models import (
+    Candidate,
+    Client,
+    Event,
+    Job,
+    JobState,
+    Organization,
+    RiskNote,
+    Role,
+    User,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (Organization, User, Client, Job, Candidate, Event, RiskNote)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The seed hashes five passwords; PBKDF2's deliberate slowness is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def demo_candidates():
+    return Candidate.objects.filter(organization__slug=demo.DEMO_SLUG)
+
+
+def assert_stored_status_is_the_engines(candidates) -> None:
+    """Each candidate's stored result is what the engine says of its history today."""
+    candidates = list(candidates)
+    facts = services.facts_for(c.pk for c in candidates)
+    for candidate in candidates:
+        events, notes = facts[candidate.pk]
+        result = evaluate(events, notes, as_of=services.today())
+        assert (candidate.status, candidate.risk_score, candidate.advice) == (
+            result.status,
+            result.risk_score,
+            result.advice,
+        ), candidate.email
+        assert candidate.explanation == result.explanation
+        assert candidate.live_missteps == result.live_missteps
+
+
+# --- The demo organization --------------------------------------------------------------
+
+
+def test_demo_covers_every_status_several_times_each_story_as_written():
+    seed()
+    statuses = Counter(demo_candidates().values_list("status", flat=True))
+    assert set(statuses) == set(Status)
+    assert min(statuses.values()) >= 3, statuses
+    assert 45 <= sum(statuses.values()) <= 60
+    stored = dict(demo_candidates().values_list("email", "status"))
+    assert {s.email: stored[s.email] for s in demo.STORIES} == {
+        s.email: s.expect.value for s in demo.STORIES
+    }
+    # Written through the services: the stored result is the engine's, and every event
+    # has who recorded it.
+    assert_stored_status_is_the_engines(demo_candidates())
+    assert not Event.objects.filter(candidate__organization__slug="demo", recorded_by=None).exists()
+    # Burned all three ways.
+    burned = " ".join(
+        line for c in demo_candidates().filter(status=Status.BURNED) for line in c.explanation
+    )
+    assert "a do-not-resubmit flag stands" in burned
+    assert "the second chance was spent" in burned
+    assert "or more burns a candidate" in burned
+
+
+def test_demo_tells_the_product_story():
+    seed()
+    events = Event.objects.filter(candidate__organization__slug="demo")
+    assert set(Kind) == set(events.values_list("kind", flat=True)), "every kind appears"
+    notes = " ".join(events.values_list("notes", flat=True)).lower()
+    for story in ("cold medicine", "a different person", "train strike", "counter-offer"):
+        assert story in notes, story
+    assert events.filter(kind=Kind.NO_SHOW, job__title__startswith="Forklift").exists()
+    assert events.filter(kind=Kind.FLAG_CLEARED).exists()
+
+    # A granted second chance has its interview in the next few days.
+    now = timezone.now()
+    for candidate in demo_candidates().filter(status=Status.SECOND_CHANCE):
+        grant = candidate.events.filter(kind=Kind.SECOND_CHANCE_GRANTED).latest("occurred_on")
+        assert now < grant.interview_at < now + timedelta(days=8), candidate.email
+
+    # Clients with jobs in every state, each with its hiring manager.
+    jobs = Job.objects.filter(organization__slug="demo")
+    assert set(jobs.values_list("state", flat=True)) == set(JobState.values)
+    assert not jobs.filter(hiring_manager="").exists()
+    clients = set(Client.objects.filter(organization__slug="demo").values_list("name", flat=True))
+    assert {"Northgate Logistics", "Harbour Bank", "St Mary's Hospital", "Lumen Software"} <= (
+        clients
+    )
+
+    # Risk notes on every dimension, from several authors, one of them without an account.
+    risk_notes = RiskNote.objects.filter(candidate__organization__slug="demo")
+    assert len(set(risk_notes.values_list("author_email", flat=True))) >= 4
+    assert risk_notes.filter(author=None, author_email=demo.FORMER_COLLEAGUE).exists()
+    assert set(risk_notes.values_list("dimension", flat=True)) == {"flakiness", "commute", "trust"}
+
+
+def test_running_seed_demo_twice_adds_nothing():
+    first, _ = seed()
+    after_first = counts()
+    second, _ = seed()
+    assert counts() == after_first
+    assert f"{len(demo.STORIES)} candidates created, 0 already there" in first
+    assert f"0 candidates created, {len(demo.STORIES)} already there" in second
+
+
+def test_a_story_whose_candidate_exists_is_skipped_whole():
+    seed()
+    aisha = Candidate.objects.get(email="aisha.khan@example.com")
+    events_before = aisha.events.count()
+    Candidate.objects.exclude(pk=aisha.pk).filter(organization__slug="demo").delete()
+    out, _ = seed()
+    assert f"{len(demo.STORIES) - 1} candidates created, 1 already there" in out
+    assert aisha.events.count() == events_before
+
+
+def log_in(client, username: str, password: str) -> bool:
+    """Through the login form, as a person would (and past the login throttling)."""
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_seed_demo_prints_a_working_login_for_every_role_and_passes_validators(client):
+    out, err = seed()
+    assert "published password" in err  # DEBUG is off: a warning not to seed a real site
+    members = User.objects.filter(organization__slug="demo")
+    assert set(members.values_list("role", flat=True)) == set(Role.values)
+    assert all(
+        u.endswith("@demo.recovery.test") for u in members.values_list("username", flat=True)
+    )
+    logins = [*members.values_list("username", flat=True), demo.SUPERUSER_USERNAME]
+    printed = [line.split() for line in out.splitlines() if line.endswith(demo.DEMO_PASSWORD)]
+    # One line per login: "<role>  <username>  <password>".
+    assert sorted(words[-2] for words in printed) == sorted(logins)
+    for username in logins:
+        validate_password(demo.DEMO_PASSWORD, User.objects.get(username=username))
+        assert log_in(client, username, demo.DEMO_PASSWORD), username
+        client.logout()
+    # The platform superuser's login opens the Django admin.
+    assert log_in(client, demo.SUPERUSER_USERNAME, demo.DEMO_PASSWORD)
+    assert client.get(reverse("admin:candidates_candidate_changelist")).status_code == 200
+
+
+def test_the_demo_stays_current_whatever_day_it_is_seeded(time_machine):
+    time_machine.move_to(datetime(2031, 2, 28, 9, tzinfo=UTC), tick=False)
+    seed()
+    stored = dict(demo_candidates().values_list("email", "status"))
+    assert {s.email: stored[s.email] for s in demo.STORIES} == {
+        s.email: s.expect.value for s in demo.STORIES
+    }
+    assert demo_candidates().filter(last_event_on__year=2031).exists()
+
+
+# --- Synthetic candidates in bulk --------------------------------------------------------
+
+
+def bench_candidates(slug: str = "demo"):
+    return Candidate.objects.filter(organization__slug=slug, email__startswith="bench-")
+
+
+def test_bulk_candidates_come_with_events_notes_and_their_evaluated_status():
+    out, err = seed("--candidates", "200", "--batch-size", "64")
+    bench = bench_candidates()
+    assert bench.count() == 200
+    assert_stored_status_is_the_engines(bench)
+    events = Event.objects.filter(candidate__in=bench)
+    notes = RiskNote.objects.filter(candidate__in=bench)
+    assert 8 * 200 <= events.count() <= 13 * 200
+    assert 2 * 200 <= notes.count() <= 4 * 200
+    # A realistic mix: most statuses show up, every misstep carries a reason.
+    assert len(set(bench.values_list("status", flat=True))) >= 6
+    assert len(set(events.values_list("kind", flat=True))) >= 12
+    assert len(set(notes.values_list("author_email", flat=True))) >= 3
+    assert "200 created" in out
+    # One progress line per batch on stderr: 64, 128, 192, 200.
+    assert len([line for line in err.splitlines() if "/200 candidates" in line]) == 4
+
+
+def test_bulk_rerun_adds_nothing_and_a_larger_count_adds_only_the_missing():
+    seed("--candidates", "120", "--org", "loadtest")
+    after_first = counts()
+    out, _ = seed("--candidates", "120", "--org", "loadtest")
+    assert counts() == after_first
+    assert "0 created" in out and "120 already there" in out
+
+    seed("--candidates", "150", "--batch-size", "40", "--org", "loadtest")
+    assert bench_candidates("loadtest").count() == 150
+    assert Candidate.objects.filter(email="bench-000150@bench.recovery.test").exists()
+    assert Event.objects.count() > after_first["Event"]
+
+
+def test_bulk_candidates_go_to_the_organization_given_and_it_is_created():
+    seed("--candidates", "30", "--org", "loadtest")
+    assert bench_candidates("loadtest").count() == 30
+    assert not Organization.objects.filter(slug="demo").exists()
+    events = Event.objects.filter(candidate__organization__slug="loadtest")
+    assert set(events.exclude(job=None).values_list("job__organization__slug", flat=True)) == {
+        "loadtest"
+    }
+
+
+def test_bulk_path_writes_in_bulk_never_a_query_per_row():
+    small = Organization.objects.create(slug="small", name="Small")
+    large = Organization.objects.create(slug="large", name="Large")
+    demo.ensure_jobs(small), demo.ensure_jobs(large)
+    with CaptureQueriesContext(connection) as for_100:
+        demo.seed_bench(organization=small, count=100, batch_size=5000)
+    with CaptureQueriesContext(connection) as for_300:
+        demo.seed_bench(organization=large, count=300, batch_size=5000)
+    rows = sum(
+        model.objects.filter(**{lookup: "large"}).count()
+        for model, lookup in (
+            (Candidate, "organization__slug"),
+            (Event, "candidate__organization__slug"),
+            (RiskNote, "candidate__organization__slug"),
+        )
+    )
+    assert rows > 300 * 10
+    # SQLite caps the parameters of one statement, so its inserts come in slices of ~100
+    # rows; PostgreSQL takes a batch in one statement, whatever its size.
+    assert rows / len(for_300) > 40
+    if connection.vendor == "postgresql":
+        assert len(for_300) == len(for_100)
+
+
+def test_org_without_candidates_is_refused():
+    with pytest.raises(CommandError, match="--org only applies with --candidates"):
+        seed("--org", "other")
