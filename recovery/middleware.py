@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from candidates.accounts import LAST_SEEN_KEY, log_refused
 
@@ -54,3 +56,22 @@ class SessionIdleTimeoutMiddleware:
             elif last_seen is None or now - last_seen >= ACTIVITY_RESOLUTION_SECONDS:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Shows and reads dates and times in the member's own time zone (User.time_zone), so
+    an interview typed as 10:00 in London is 10:00 in London on every page and reminder."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = getattr(getattr(request, "user", None), "time_zone", "")
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # anonymous, or an unknown zone
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
