@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
@@ -110,6 +110,8 @@ class Ev:
     reason: str = ""
     notes: str = ""
     by: str = "recruiter"
+    # For a scheduled interview: the day it takes place (days ago); set by `_with_interviews`.
+    interview_ago: int | None = None
 
     def write(self, ctx: _Ctx, candidate: Candidate) -> None:
         services.event_log(
@@ -120,7 +122,11 @@ class Ev:
             notes=self.notes,
             job=ctx.job(self.job),
             recorded_by=ctx.users[self.by],
-            interview_at=ctx.interview(4 - self.ago) if self.kind == Kind.SCHEDULED else None,
+            interview_at=(
+                ctx.interview(-self.interview_ago)
+                if self.kind == Kind.SCHEDULED and self.interview_ago is not None
+                else None
+            ),
         )
 
 
@@ -657,7 +663,19 @@ def ensure_jobs(org: Organization) -> dict[str, Job]:
 
 def _ordered_steps(steps: Iterable[Step]) -> list[Step]:
     # Oldest first; on the same day, in the order the story lists them (recording order).
-    return sorted(steps, key=lambda s: -s.ago)
+    return _with_interviews(sorted(steps, key=lambda s: -s.ago))
+
+
+def _with_interviews(steps: list[Step]) -> list[Step]:
+    """A scheduled interview takes place on the day of the story's next event for that job
+    (the attendance or the misstep it led to), or four days after scheduling if none."""
+    dated: list[Step] = []
+    for i, step in enumerate(steps):
+        if isinstance(step, Ev) and step.kind == Kind.SCHEDULED:
+            later = (s.ago for s in steps[i + 1 :] if isinstance(s, Ev) and s.job == step.job)
+            step = replace(step, interview_ago=next(later, step.ago - 4))
+        dated.append(step)
+    return dated
 
 
 @transaction.atomic

@@ -73,6 +73,29 @@ def assert_stored_status_is_the_engines(candidates) -> None:
 # --- The demo organization --------------------------------------------------------------
 
 
+def test_a_scheduled_interview_takes_place_on_the_day_of_what_came_of_it():
+    seed()
+    tz = demo.ZoneInfo(demo.DEMO_TIME_ZONE)
+    events = list(Event.objects.filter(candidate__organization__slug=demo.DEMO_SLUG))
+    for event in (e for e in events if e.kind == Kind.SCHEDULED):
+        assert event.interview_at is not None
+        on = event.interview_at.astimezone(tz).date()
+        assert on > event.occurred_on
+        outcome = min(
+            (
+                e.occurred_on
+                for e in events
+                if e.candidate_id == event.candidate_id
+                and e.job_id == event.job_id
+                and e.kind != Kind.SCHEDULED
+                and e.occurred_on > event.occurred_on
+            ),
+            default=None,
+        )
+        # No-show on the 18th for an interview on the 20th would be nonsense.
+        assert outcome is None or on == outcome, event.candidate.name
+
+
 def test_demo_covers_every_status_several_times_each_story_as_written():
     seed()
     statuses = Counter(demo_candidates().values_list("status", flat=True))
