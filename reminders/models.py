@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from candidates.models import Candidate, Event, Job, Organization, User
 
@@ -108,6 +109,20 @@ class Reminder(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ReminderQuerySet.as_manager()
+    # The audit trail of what people and rules did (created, done, snoozed, cancelled, by
+    # whom). Delivery bookkeeping is left out: ReminderAttempt records every send.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "round",
+            "next_attempt_at",
+            "claim_token",
+            "claimed_at",
+            "attempts",
+            "last_error",
+            "sent_at",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -108,8 +108,12 @@ def on_event_logged(event: Event, *, now: datetime | None = None) -> list[Remind
         )
         for p in planned
     ]
-    # Idempotent: the unique (event, kind, user) constraint drops a second run's copies.
-    Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
+    # Idempotent: a second run of the hook for the same event adds nothing (and the unique
+    # (event, kind, user) constraint stands behind this check).
+    existing = set(Reminder.objects.filter(event=event).values_list("kind", "user_id"))
+    reminders = [r for r in reminders if (r.kind, r.user_id) not in existing]
+    Reminder.objects.bulk_create(reminders)
+    _record(reminders, by=event.recorded_by, why=f"rule: {kind.value} logged", update=False)
     if any(r.due_at <= now for r in reminders):
         _kick_dispatcher()
     return reminders
@@ -123,6 +127,10 @@ def _complete_for_event(event: Event, kind: Kind, now: datetime) -> int:
         candidate_id=event.candidate_id, kind__in=kinds, state__in=OPEN_STATES
     )
     closed = {"claim_token": "", "closed_at": now, "updated_at": now}
+    affected = list(waiting.values_list("pk", flat=True))
+    if not affected:
+        return 0
+    waiting = Reminder.objects.filter(pk__in=affected, state__in=OPEN_STATES)
     cancelled = 0
     if kinds & rules.SHARED_KINDS:
         # A decision everyone was asked to make: the one who made it is done; the others
@@ -133,7 +141,23 @@ def _complete_for_event(event: Event, kind: Kind, now: datetime) -> int:
             .update(state=State.CANCELLED, closed_by_id=event.recorded_by_id, **closed)
         )
     done = waiting.update(state=State.DONE, closed_by_id=event.recorded_by_id, **closed)
+    _record(
+        Reminder.objects.filter(pk__in=affected),
+        by=event.recorded_by,
+        why=f"completed by {kind.value} on {event.occurred_on.isoformat()}",
+    )
     return cancelled + done
+
+
+def _record(reminders, *, by: User | None, why: str, update: bool = True) -> None:
+    """Audit rows for writes that bypass model signals (bulk inserts, conditional UPDATEs)."""
+    rows = list(reminders)
+    for row in rows:
+        row._history_user = by  # simple-history prefers it to default_user
+    if rows:
+        Reminder.history.bulk_history_create(
+            rows, update=update, default_user=by, default_change_reason=why
+        )
 
 
 # --- Manual reminders -----------------------------------------------------------------------
@@ -170,6 +194,7 @@ def reminder_create(
         created_by=created_by,
     )
     reminder.full_clean()
+    reminder._history_user = created_by  # the audit trail's "who", outside a request too
     reminder.save()
     if due_at <= timezone.now():
         _kick_dispatcher()
@@ -191,7 +216,9 @@ def _act(reminder: Reminder, by: User, **changes) -> Reminder:
         changed = Reminder.objects.filter(pk=reminder.pk, state__in=OPEN_STATES).update(
             claim_token="", claimed_at=None, updated_at=now, **changes
         )
-    reminder.refresh_from_db()
+        reminder.refresh_from_db()
+        if changed:
+            _record([reminder], by=by, why=f"{reminder.get_state_display().lower()} by hand")
     if not changed:
         raise NotOpen(f"This reminder is already {reminder.get_state_display().lower()}.")
     return reminder

@@ -231,14 +231,13 @@ def test_the_hook_costs_no_query_for_an_event_no_rule_is_about(
         services.on_event_logged(event)
 
 
-def test_the_hook_for_a_misstep_costs_three_queries(
-    candidate, recruiter, django_assert_num_queries
-):
+def test_the_hook_for_a_misstep_costs_five_queries(candidate, recruiter, django_assert_num_queries):
     event = EventFactory(
         candidate=candidate, kind=Kind.NO_SHOW, occurred_on=date(2026, 3, 2), recorded_by=recruiter
     )
-    # Complete open check-ins, load the candidate and owner, insert the follow-up.
-    with django_assert_num_queries(3):
+    # Find open check-ins to complete, load the candidate and owner, check what exists,
+    # insert the follow-up and its audit row.
+    with django_assert_num_queries(5):
         services.on_event_logged(event)
 
 
@@ -358,3 +357,40 @@ def test_only_the_person_reminded_and_managers_can_act_on_a_reminder(
             services.reminder_done(reminder=sent_reminder, by=stranger)
     sent_reminder.refresh_from_db()
     assert sent_reminder.state == State.SENT
+
+
+# --- The audit trail --------------------------------------------------------------------------
+
+
+def test_every_reminder_change_is_in_the_audit_trail_with_who_and_why(
+    org, candidate, recruiter, manager
+):
+    colleague = UserFactory(organization=org, role=Role.MANAGER)
+    log(candidate, Kind.SECOND_CHANCE_REQUESTED, by=recruiter)
+    candidate_services.second_chance_decide(candidate=candidate, grant=False, decided_by=manager)
+    mine, theirs = (
+        Reminder.objects.get(candidate=candidate, kind=ReminderKind.DECISION, user=u)
+        for u in (manager, colleague)
+    )
+    trail = list(mine.history.order_by("history_date", "history_id"))
+    assert [(h.history_type, h.state, h.history_user) for h in trail] == [
+        ("+", State.PENDING, recruiter),
+        ("~", State.DONE, manager),
+    ]
+    assert trail[0].history_change_reason == "rule: second_chance_requested logged"
+    assert theirs.history.latest().state == State.CANCELLED
+
+    manual = services.reminder_create(
+        candidate=candidate,
+        user=recruiter,
+        title="Ask about the bus",
+        due_at=MONDAY + timedelta(days=1),
+        created_by=manager,
+    )
+    services.reminder_snooze(reminder=manual, by=recruiter, delay=timedelta(days=7))
+    assert [
+        (h.history_type, h.state, h.history_user) for h in manual.history.order_by("history_id")
+    ] == [
+        ("+", State.PENDING, manager),
+        ("~", State.SNOOZED, recruiter),
+    ]
