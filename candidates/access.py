@@ -71,3 +71,28 @@ def member_required(*roles: str) -> Callable:
 RECORDERS = (Role.RECRUITER, Role.HEADHUNTER, Role.ADMIN)
 DECIDERS = (Role.MANAGER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
+
+
+# Who may correct or delete a record: whoever may record it. Decisions on second chances
+# are the deciders'; every other event is the recorders'. A risk note is one person's
+# judgement: its author corrects it (an admin too), never a colleague in their name.
+DECISION_KINDS = ("second_chance_granted", "second_chance_refused")
+
+
+def may_correct_event(user: User, event: Event) -> bool:
+    allowed = DECIDERS if event.kind in DECISION_KINDS else RECORDERS
+    return user.role in allowed
+
+
+def may_correct_note(user: User, note: RiskNote) -> bool:
+    if user.role == Role.ADMIN:
+        return True
+    return user.role in RECORDERS and note.author_id is not None and note.author_id == user.pk
+
+
+def correctable(user: User, events, notes) -> dict[str, set[int]]:
+    """The ids of the events and notes this user may correct (for the candidate page)."""
+    return {
+        "events": {e.pk for e in events if may_correct_event(user, e)},
+        "notes": {n.pk for n in notes if may_correct_note(user, n)},
+    }

@@ -28,6 +28,8 @@ log = logging.getLogger("recovery.security")
 # Session key holding the time (epoch seconds) of the member's last activity; see
 # recovery.middleware.SessionIdleTimeoutMiddleware.
 LAST_SEEN_KEY = "_recovery_last_seen"
+# The longest username the login throttle's tables hold (axes' AccessAttempt.username).
+USERNAME_MAX = 255
 
 
 def client_ip(request: HttpRequest | None) -> str:
@@ -63,7 +65,9 @@ def login_username(request: HttpRequest | None, credentials: dict | None) -> str
         value = credentials.get(field)
     if value is None and request is not None:
         value = request.POST.get(field)
-    return str(value or "").strip().lower()
+    # The throttle stores it in a 255-character column (AccessAttempt.username): a longer
+    # username typed at the login form would fail that insert on PostgreSQL with a 500.
+    return str(value or "").strip().lower()[:USERNAME_MAX]
 
 
 def lockout_response(

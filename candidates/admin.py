@@ -2,11 +2,12 @@
 
 The stored recovery status of a candidate (status, risk score, advice, explanation, ...) is
 the engine's result, kept in step by `services.reevaluate()`. So here it is read-only, and
-every admin write that can change it (saving or deleting an event or a risk note, inline or
-on its own page, one at a time or with the bulk delete action; renaming or deleting a client
-or a job that explanations name) re-evaluates the candidates it touched, in the same
-transaction. Changelists select their related rows in the one query, so a page costs the same
-number of queries whatever the number of rows.
+every admin write that can change it (saving an event or a risk note, inline or on its own
+page; renaming or deleting a client or a job that explanations name) re-evaluates the
+candidates it touched, in the same transaction. Events and risk notes are not deleted here:
+a deletion needs a reason kept in the history, which the candidate page asks for.
+Changelists select their related rows in the one query, so a page costs the same number of
+queries whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.db import models, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from . import services
 from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
@@ -266,7 +269,17 @@ class RiskNoteAdminForm(forms.ModelForm):
         return cleaned
 
 
-class EventInline(admin.TabularInline):
+class NoDeletionWithoutReason:
+    """Events and risk notes are never deleted without a reason kept in the history: that is
+    done on the candidate page ("Correct or delete", which asks why). The admin may add and
+    correct them (the history keeps every earlier version), not delete them; so a candidate or
+    an organization that has some cannot be deleted here either (erase a candidate instead)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class EventInline(NoDeletionWithoutReason, admin.TabularInline):
     model = Event
     form = EventAdminForm
     fields = ("occurred_on", "kind", "reason", "job", "notes", "interview_at", "recorded_by")
@@ -278,7 +291,7 @@ class EventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("job__client", "recorded_by")
 
 
-class RiskNoteInline(admin.TabularInline):
+class RiskNoteInline(NoDeletionWithoutReason, admin.TabularInline):
     model = RiskNote
     form = RiskNoteAdminForm
     fields = ("noted_on", "dimension", "level", "author", "author_email", "note")
@@ -403,8 +416,19 @@ class ReevaluatesCandidate(admin.ModelAdmin):
             _reevaluate(candidate_ids)
 
 
+def _correct_on_the_page(url_name: str, obj) -> str:
+    if obj is None or obj.pk is None:
+        return "-"
+    url = reverse(f"candidates:{url_name}", args=[obj.candidate_id, obj.pk])
+    return format_html(
+        '<a href="{}">Correct or delete it on the candidate page</a> (a deletion needs a '
+        "reason, kept in the history)",
+        url,
+    )
+
+
 @admin.register(Event)
-class EventAdmin(ReevaluatesCandidate):
+class EventAdmin(NoDeletionWithoutReason, ReevaluatesCandidate):
     form = EventAdminForm
     list_display = (
         "occurred_on",
@@ -420,25 +444,33 @@ class EventAdmin(ReevaluatesCandidate):
     list_select_related = ("candidate__organization", "job__client", "recorded_by")
     autocomplete_fields = ("candidate", "job", "recorded_by")
     date_hierarchy = "occurred_on"
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "deleting")
     show_full_result_count = False
 
     @admin.display(description="Organization", ordering="candidate__organization__name")
     def organization(self, obj: Event) -> Organization:
         return obj.candidate.organization
 
+    @admin.display(description="Deleting")
+    def deleting(self, obj: Event | None) -> str:
+        return _correct_on_the_page("event_edit", obj)
+
 
 @admin.register(RiskNote)
-class RiskNoteAdmin(ReevaluatesCandidate):
+class RiskNoteAdmin(NoDeletionWithoutReason, ReevaluatesCandidate):
     form = RiskNoteAdminForm
     list_display = ("noted_on", "candidate", "organization", "dimension", "level", "author_email")
     list_filter = ("dimension", "level", "candidate__organization")
     search_fields = ("candidate__name", "candidate__email", "author_email", "note")
     list_select_related = ("candidate__organization",)
     autocomplete_fields = ("candidate", "author")
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "deleting")
     show_full_result_count = False
 
     @admin.display(description="Organization", ordering="candidate__organization__name")
     def organization(self, obj: RiskNote) -> Organization:
         return obj.candidate.organization
+
+    @admin.display(description="Deleting")
+    def deleting(self, obj: RiskNote | None) -> str:
+        return _correct_on_the_page("note_edit", obj)

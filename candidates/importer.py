@@ -41,12 +41,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, TypeVar
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from simple_history.utils import bulk_create_with_history
 
 from . import services
 from .engine import FLAG_KINDS, LEVEL_MAX, LEVEL_MIN, MISSTEPS, Dimension, Kind, Reason
@@ -77,6 +78,8 @@ MAX_NAME = 200
 
 # Kept well under every database's limit on query parameters.
 IN_CHUNK = 2000
+
+M = TypeVar("M", bound=models.Model)
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KINDS = ", ".join(k.value for k in Kind)
@@ -437,6 +440,26 @@ def _chunks(values: Sequence, size: int = IN_CHUNK) -> Iterator[Sequence]:
         yield values[start : start + size]
 
 
+def _create(objs: list[M], model: type[M], recorded_by: User | None) -> list[M]:
+    """Insert the rows and their "created" rows of the audit trail, attributed to whoever
+    imported (no one, from the command line), with the reason "import".
+
+    A bulk insert sends no signals, so django-simple-history would not see these rows: its
+    helper writes their history in one more bulk insert per table. Every backend we run on
+    returns the new primary keys from a bulk insert (PostgreSQL, SQLite >= 3.35), which the
+    rows after these need (an event's candidate, a job's client); on one that does not, the
+    helper reads the rows back (one more query per table)."""
+    if not objs:
+        return objs
+    return bulk_create_with_history(
+        objs,
+        model,
+        batch_size=1000,
+        default_user=recorded_by,
+        default_change_reason="import",
+    )
+
+
 def _existing_candidates(organization: Organization, emails: Iterable[str]) -> dict[str, tuple]:
     """{lowercased email: (id, name)} for the organization's candidates among `emails`."""
     found: dict[str, tuple] = {}
@@ -549,7 +572,7 @@ def _write(
         for email in first_line
         if email not in existing
     ]
-    Candidate.objects.bulk_create(new_candidates, batch_size=1000)
+    new_candidates = _create(new_candidates, Candidate, recorded_by)
     result.candidates_created = len(new_candidates)
     candidate_ids = {email: pk for email, (pk, _name) in existing.items()}
     candidate_ids.update({c.email: c.pk for c in new_candidates})
@@ -564,7 +587,9 @@ def _write(
         key = row.client.lower()
         if row.client and key not in clients and key not in new_clients:
             new_clients[key] = Client(organization=organization, name=row.client)
-    Client.objects.bulk_create(new_clients.values(), batch_size=1000)
+    new_clients = dict(
+        zip(new_clients, _create(list(new_clients.values()), Client, recorded_by), strict=True)
+    )
     clients.update({key: c.pk for key, c in new_clients.items()})
     result.clients_created = len(new_clients)
 
@@ -583,7 +608,7 @@ def _write(
         key = (clients[row.client.lower()], row.job_title.lower())
         if key not in jobs and key not in new_jobs:
             new_jobs[key] = Job(organization=organization, client_id=key[0], title=row.job_title)
-    Job.objects.bulk_create(new_jobs.values(), batch_size=1000)
+    new_jobs = dict(zip(new_jobs, _create(list(new_jobs.values()), Job, recorded_by), strict=True))
     jobs.update({key: j.pk for key, j in new_jobs.items()})
     result.jobs_created = len(new_jobs)
 
@@ -619,7 +644,7 @@ def _write(
             )
         )
     # In file order: on one date, history follows the order events were recorded (their id).
-    Event.objects.bulk_create(new_events, batch_size=1000)
+    new_events = _create(new_events, Event, recorded_by)
     result.events_created = len(new_events)
 
     # Risk notes, likewise; the author is linked when a member of the organization has that email.
@@ -664,7 +689,7 @@ def _write(
                     note=row.note,
                 )
             )
-        RiskNote.objects.bulk_create(new_notes, batch_size=1000)
+        new_notes = _create(new_notes, RiskNote, recorded_by)
     result.notes_created = len(new_notes)
 
     touched = {c.pk for c in new_candidates}

@@ -7,7 +7,7 @@ notes, risk notes' text), and so do every earlier version of those in the audit 
 every mention of their name, email or phone in rows that belong to them (reminders…).
 The erasure itself is recorded in the audit trail and logged.
 
-Both are plain functions: the management commands call them, and the candidate page will.
+Both are plain functions: the management commands and the candidate page call them.
 """
 
 from __future__ import annotations
@@ -159,6 +159,10 @@ def _redact_rows(queryset: models.QuerySet, redact, fields: list[str]) -> int:
         # bulk_update sends no signals: scrubbing adds no history rows of its own.
         queryset.model._default_manager.bulk_update(changed, fields, batch_size=500)
     return len(changed)
+
+
+def is_erased(candidate: Candidate) -> bool:
+    return candidate.email.endswith(f"@{ERASED_DOMAIN}")
 
 
 @transaction.atomic

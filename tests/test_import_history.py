@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from candidates import importer, services
 from candidates.importer import ImportResult, RowError, import_history
@@ -761,26 +762,39 @@ def import_of(org, candidates: int) -> ImportResult:
 
 
 # Whatever the number of rows: a savepoint and its release, the organization's lock, reads of
-# its candidates, clients, jobs, events, notes and members, one insert per table, and the
-# re-evaluation (lock, events, notes, last dates, update, in its own savepoint). SQLite caps the
-# rows per insert, which adds a query only past about 60 new candidates or 110 new events.
-QUERY_BUDGET = 21
+# its candidates, clients, jobs, events, notes and members, one insert per table and one into
+# its history (the audit trail's "created" rows), and the re-evaluation (lock, events, notes,
+# last dates, update, in its own savepoint).
+QUERY_BUDGET = 26
 
 
-def test_an_imports_query_count_does_not_grow_with_its_rows(
-    org, recruiter, django_assert_max_num_queries
-):
+def statements(queries) -> list[str]:
+    """The statements run, with an insert that the database split into several (SQLite caps
+    the parameters of one statement at 999: about 60 rows of a history table) counted once."""
+    shapes: list[str] = []
+    for query in queries:
+        sql = query["sql"]
+        shape = sql.split("(", 1)[0] if sql.startswith("INSERT") else sql
+        if not (shape.startswith("INSERT") and shapes and shapes[-1] == shape):
+            shapes.append(shape)
+    return shapes
+
+
+def test_an_imports_query_count_does_not_grow_with_its_rows(org, recruiter):
     small = OrganizationFactory(slug="small")
     for organization in (small, org):
         services.candidate_create(
             organization=organization, email=f"known@{organization.slug}.test", name="Known"
         )
-    with django_assert_max_num_queries(QUERY_BUDGET) as ten_rows:
+    with CaptureQueriesContext(connection) as ten_rows:
         assert import_of(small, 1).events_created == 10
-    with django_assert_max_num_queries(QUERY_BUDGET) as hundred_rows:
+    with CaptureQueriesContext(connection) as hundred_rows:
         result = import_of(org, 10)
     assert (result.events_created, result.notes_created) == (100, 11)
-    assert len(hundred_rows) == len(ten_rows), [q["sql"][:70] for q in hundred_rows]
+    assert len(ten_rows) <= QUERY_BUDGET
+    assert len(statements(hundred_rows)) == len(statements(ten_rows)) <= QUERY_BUDGET, [
+        q["sql"][:70] for q in hundred_rows
+    ]
 
 
 # --- The command --------------------------------------------------------------------------

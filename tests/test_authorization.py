@@ -1,0 +1,590 @@
+"""Authorization, proven on every URL.
+
+The walk below goes through the whole URLconf (`get_resolver()`, recursively through every
+include), so a view added later cannot escape it: a URL pattern that is not in `TABLE` (or
+skipped with its reason in `SKIPPED_PREFIXES` or `SKIPPED_NAMES`) fails
+`test_every_url_pattern_is_in_the_table`, and so does an entry whose arguments do not match
+the pattern's converters. Whoever adds a view adds its line to the table: who may use it, what
+a GET and a valid POST answer, and which objects fill it.
+
+Two organizations are seeded with the same shape of data: Northwind (a recruiter, a
+headhunter, a manager, an admin) and Rival, whose people have distinctive names ("Zebulon
+Outsider"…). Every URL is then requested:
+- by anonymous, by each role of Northwind, and by Rival's admin (the user of another
+  organization);
+- with Northwind's real object ids and with Rival's;
+- with GET and with POST (valid-looking form data for every form the view accepts; an empty
+  POST where the view takes none).
+Each answer is checked against the table: a login redirect for anonymous; 200 or the table's
+success answer (302 after a valid POST) for an allowed role; 403 for a role that may not act;
+404 for another organization's object; 405 for a method the view does not take. No answer
+(body or headers) may contain the other organization's candidate names, emails, note texts,
+client or job names; no refused request may write anything (the audit trail's row counts,
+which every write of a tracked model adds to, and the reminders are compared).
+
+Each case runs in a savepoint rolled back afterwards, so the data is seeded once and every
+case sees it intact (erasing a candidate, deleting an event, deactivating a member…).
+
+Figures (2026-11-27): 44 URL patterns walked (the admin site's and password_reset_confirm
+skipped, see SKIPPED_*), 764 URL x requester x method cases, about 8 s on SQLite and 11 s on
+PostgreSQL; the test prints the current figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from candidates import services
+from candidates.models import Candidate, Event, User
+
+from .worlds import (
+    ADMIN,
+    HEADHUNTER,
+    MANAGER,
+    MEMBERS,
+    PASSWORD,
+    RECRUITER,
+    World,
+    fingerprint,
+    two_worlds,
+)
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-much-longer-passphrase-42"
+
+# --- Who may act --------------------------------------------------------------------------
+
+RECORDERS = (RECRUITER, HEADHUNTER, ADMIN)
+DECIDERS = (MANAGER, ADMIN)
+ADMINS = (ADMIN,)
+PUBLIC = "public"  # anyone, logged in or not
+LOGGED_IN = "logged in"  # any authenticated user (their own account's pages)
+
+
+# --- What each URL takes and answers ------------------------------------------------------
+
+Data = Callable[[World, User], dict]
+
+
+@dataclass(frozen=True)
+class Url:
+    """One URL pattern: who may use it and what it answers them.
+
+    kwargs: the pattern's arguments, each filled with the pk of one of the World's objects.
+    roles: the roles that may use it (PUBLIC, LOGGED_IN, or a tuple of roles).
+    get: the answer to an allowed GET; None when the view takes no GET (405).
+    query: a GET query string (filters, a picked candidate…).
+    post: valid-looking form data; None when the view is not a form (an empty POST is sent and
+        must be refused with 405 or answered as a GET).
+    posted: the answer to an allowed, valid POST.
+    names: the query or the form names objects by id (an owner, a job, a candidate…): they
+        are also tried with another organization's ids.
+    foreign: the answer when the query or form names another organization's objects: 404
+        when the view loads them through access.get_for_org (the form's job field does too), a
+        form error (200) when a choice field refuses them, the same as usual when a filter
+        ignores them. A URL naming another organization's object is always 404.
+    object_rule: `roles` is checked on the object after loading it (the note's author, the
+        reminder's person), so another organization's object is 404 whatever the role.
+    """
+
+    kwargs: dict[str, str] = field(default_factory=dict)
+    roles: str | tuple[str, ...] = MEMBERS
+    get: int | None = 200
+    query: Callable[[World], dict] | None = None
+    post: Data | None = None
+    posted: int = 302
+    names: bool = False
+    foreign: dict[str, int] = field(default_factory=dict)
+    object_rule: bool = False
+
+    def names_objects(self) -> bool:
+        return bool(self.kwargs) or self.names
+
+
+def today_iso() -> str:
+    return services.today().isoformat()
+
+
+def events_file(world: World, user: User) -> dict:
+    rows = (
+        "candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes\n"
+        f"new.person@example.com,New Person,{world.client.name},{world.job.title},attended,"
+        f"{today_iso()},,\n"
+    )
+    return {"events": SimpleUploadedFile("events.csv", rows.encode(), "text/csv")}
+
+
+def event_form(world: World, user: User) -> dict:
+    return {"kind": "attended", "occurred_on": today_iso(), "job": world.job.pk, "notes": "ok"}
+
+
+def note_form(world: World, user: User) -> dict:
+    return {"dimension": "trust", "level": "2", "noted_on": today_iso(), "note": "fine"}
+
+
+TABLE: dict[str, Url] = {
+    # The deployment's probes.
+    "healthz": Url(roles=PUBLIC),
+    "livez": Url(roles=PUBLIC),
+    # Accounts (django.contrib.auth.urls).
+    "login": Url(
+        roles=PUBLIC,
+        post=lambda w, u: {"username": w.users[RECRUITER].username, "password": PASSWORD},
+    ),
+    "logout": Url(roles=PUBLIC, get=None, post=lambda w, u: {}),
+    "password_change": Url(
+        roles=LOGGED_IN,
+        post=lambda w, u: {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    ),
+    "password_change_done": Url(roles=LOGGED_IN),
+    "password_reset": Url(roles=PUBLIC, post=lambda w, u: {"email": w.users[RECRUITER].email}),
+    "password_reset_done": Url(roles=PUBLIC),
+    "password_reset_complete": Url(roles=PUBLIC),
+    # Reminders: the recruiter's reminder is theirs and their managers' to act on.
+    "reminders:list": Url(),
+    "reminders:done": Url(
+        kwargs={"pk": "reminder"},
+        roles=(RECRUITER, MANAGER, ADMIN),
+        object_rule=True,
+        get=None,
+        post=lambda w, u: {},
+    ),
+    "reminders:snooze": Url(
+        kwargs={"pk": "reminder"},
+        roles=(RECRUITER, MANAGER, ADMIN),
+        object_rule=True,
+        get=None,
+        post=lambda w, u: {"for": "1d"},
+    ),
+    "reminders:cancel": Url(
+        kwargs={"pk": "reminder"},
+        roles=(RECRUITER, MANAGER, ADMIN),
+        object_rule=True,
+        get=None,
+        post=lambda w, u: {},
+    ),
+    "reminders:add": Url(
+        kwargs={"candidate_pk": "plain"},
+        post=lambda w, u: {
+            "title": "Call back",
+            "due_at": timezone.localtime(timezone.now() + timedelta(days=2)).strftime(
+                "%Y-%m-%dT%H:%M"
+            ),
+            "user": w.users[RECRUITER].pk,
+            "body": "",
+        },
+    ),
+    # Candidates.
+    "candidates:today": Url(),
+    # Filters naming another organization's owner, client or job are ignored.
+    "candidates:list": Url(
+        query=lambda w: {"owner": w.users[RECRUITER].pk, "client": w.client.pk, "job": w.job.pk},
+        names=True,
+        foreign={"GET": 200},
+    ),
+    "candidates:export": Url(
+        query=lambda w: {"owner": w.users[RECRUITER].pk, "client": w.client.pk, "job": w.job.pk},
+        names=True,
+        foreign={"GET": 200},
+    ),
+    "candidates:create": Url(
+        roles=RECORDERS,
+        post=lambda w, u: {
+            "name": "Brand New",
+            "email": "brand.new@example.com",
+            "owner": w.users[RECRUITER].pk,
+            "rating": "4",
+        },
+        names=True,
+        # Another organization's owner: "Select a valid choice" (the page itself names none).
+        foreign={"GET": 200, "POST": 200},
+    ),
+    "candidates:detail": Url(kwargs={"pk": "plain"}),
+    "candidates:edit": Url(
+        kwargs={"pk": "plain"},
+        roles=RECORDERS,
+        post=lambda w, u: {
+            "name": "Renamed Person",
+            "email": w.plain.email,
+            "owner": w.users[RECRUITER].pk,
+            "rating": "2",
+        },
+    ),
+    "candidates:log_event": Url(kwargs={"pk": "plain"}, roles=RECORDERS, get=None, post=event_form),
+    "candidates:add_note": Url(kwargs={"pk": "plain"}, roles=RECORDERS, get=None, post=note_form),
+    "candidates:request": Url(
+        kwargs={"pk": "stumbled"},
+        roles=RECORDERS,
+        get=None,
+        post=lambda w, u: {"pitch": "Please", "occurred_on": today_iso(), "job": w.job.pk},
+    ),
+    "candidates:decide": Url(
+        kwargs={"pk": "requested"},
+        roles=DECIDERS,
+        get=None,
+        post=lambda w, u: {"decision": "grant", "job": w.job.pk},
+    ),
+    "candidates:flag": Url(
+        kwargs={"pk": "plain"}, roles=RECORDERS, get=None, post=lambda w, u: {"reason": "No"}
+    ),
+    "candidates:clear_flag": Url(
+        kwargs={"pk": "flagged"}, roles=RECORDERS, get=None, post=lambda w, u: {"reason": "Ok"}
+    ),
+    # An event is corrected by whoever may record it (a decision: by a decider).
+    "candidates:event_edit": Url(
+        kwargs={"pk": "plain", "event_pk": "event"},
+        roles=RECORDERS,
+        object_rule=True,
+        post=lambda w, u: {**event_form(w, u), "change_reason": "Corrected"},
+    ),
+    "candidates:event_delete": Url(
+        kwargs={"pk": "plain", "event_pk": "event"},
+        roles=RECORDERS,
+        object_rule=True,
+        get=None,
+        post=lambda w, u: {"reason": "Wrong candidate"},
+    ),
+    # The note is the recruiter's: its author or an admin corrects it.
+    "candidates:note_edit": Url(
+        kwargs={"pk": "plain", "note_pk": "note"},
+        roles=(RECRUITER, ADMIN),
+        object_rule=True,
+        post=lambda w, u: {**note_form(w, u), "change_reason": "Corrected"},
+    ),
+    "candidates:note_delete": Url(
+        kwargs={"pk": "plain", "note_pk": "note"},
+        roles=(RECRUITER, ADMIN),
+        object_rule=True,
+        get=None,
+        post=lambda w, u: {"reason": "Wrong candidate"},
+    ),
+    "candidates:export_json": Url(kwargs={"pk": "plain"}, roles=ADMINS),
+    "candidates:erase": Url(
+        kwargs={"pk": "plain"}, roles=ADMINS, post=lambda w, u: {"reason": "Asked by email"}
+    ),
+    "candidates:review": Url(
+        roles=DECIDERS,
+        post=lambda w, u: {"candidate": w.requested.pk, "decision": "grant", "job": ""},
+        names=True,
+        foreign={"GET": 200},  # the queue itself names nothing
+    ),
+    "candidates:resubmit": Url(
+        query=lambda w: {"candidate": w.plain.pk, "job": w.job.pk},
+        names=True,
+    ),
+    "candidates:clients": Url(),
+    "candidates:client_create": Url(post=lambda w, u: {"name": "Brand New Client"}),
+    "candidates:client_edit": Url(
+        kwargs={"pk": "client"}, post=lambda w, u: {"name": "Renamed Client"}
+    ),
+    "candidates:job_create": Url(
+        query=lambda w: {"client": w.client.pk},
+        post=lambda w, u: {"client": w.client.pk, "title": "Brand New Job", "state": "open"},
+        names=True,
+        # Another organization's client is not preselected, and refused: "Choose one of your
+        # clients".
+        foreign={"GET": 200, "POST": 200},
+    ),
+    "candidates:job_detail": Url(kwargs={"pk": "job"}),
+    "candidates:job_edit": Url(
+        kwargs={"pk": "job"},
+        post=lambda w, u: {
+            "client": w.client.pk,
+            "title": "Renamed Job",
+            "hiring_manager": "",
+            "state": "on_hold",
+        },
+    ),
+    "candidates:import": Url(roles=RECORDERS, post=events_file),
+    "candidates:insights": Url(),
+    "candidates:members": Url(
+        roles=ADMINS,
+        post=lambda w, u: {
+            "email": "invited@example.com",
+            "first_name": "Ivy",
+            "role": "recruiter",
+        },
+    ),
+    "candidates:member_edit": Url(
+        kwargs={"pk": "member"},
+        roles=ADMINS,
+        post=lambda w, u: {"role": "headhunter", "is_active": "on"},
+    ),
+}
+
+# Not walked, on purpose.
+SKIPPED_PREFIXES = {
+    "admin/": "the admin site is for platform superusers; tests/test_admin.py covers it",
+    "static/": "static files hold no data",
+    "media/": "uploaded files are not served by Django",
+}
+SKIPPED_NAMES = {
+    "password_reset_confirm": "needs a one-time token from an email: tests/test_auth.py "
+    "follows a real reset link; a made-up token is refused without revealing anything",
+}
+
+
+# --- Walking the URLconf ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    route: str
+    name: str | None
+    arguments: frozenset[str]
+
+
+def walk(resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""):
+    """Every URL pattern, recursively through includes, with its full name and arguments."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from walk(entry, route, inner)
+        elif isinstance(entry, URLPattern):
+            name = entry.name and (f"{namespace}:{entry.name}" if namespace else entry.name)
+            converters = getattr(entry.pattern, "converters", None)
+            arguments = set(converters) if converters else set(entry.pattern.regex.groupindex)
+            yield Pattern(route, name, frozenset(arguments))
+
+
+def skipped(pattern: Pattern) -> bool:
+    return pattern.route.startswith(tuple(SKIPPED_PREFIXES)) or pattern.name in SKIPPED_NAMES
+
+
+def walked() -> list[Pattern]:
+    return [p for p in walk() if not skipped(p)]
+
+
+def test_every_url_pattern_is_in_the_table():
+    patterns = walked()
+    unnamed = [p.route for p in patterns if not p.name]
+    assert not unnamed, f"Name these URL patterns and add them to TABLE: {unnamed}"
+    names = {p.name for p in patterns}
+    missing = sorted(names - set(TABLE))
+    assert not missing, (
+        f"New URLs: add them to TABLE in {__file__} (who may use them, what they answer, "
+        f"which objects fill them): {missing}"
+    )
+    stale = sorted(set(TABLE) - names)
+    assert not stale, f"TABLE names URLs that no longer exist: {stale}"
+    for pattern in patterns:
+        assert set(TABLE[pattern.name].kwargs) == pattern.arguments, (
+            f"{pattern.name} ({pattern.route}) takes {sorted(pattern.arguments)}, "
+            f"TABLE fills {sorted(TABLE[pattern.name].kwargs)}"
+        )
+
+
+# --- The requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    requester: str  # "anonymous", a role, or "outsider"
+    method: str
+    world: str  # whose objects the URL, query and form name: "own" or "foreign"
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.name} as {self.requester} with {self.world} ids"
+
+
+def login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def body_of(response) -> str:
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    headers = " ".join(f"{k}: {v}" for k, v in response.items())
+    return (headers + "\n" + content.decode("utf-8", "replace")).lower()
+
+
+def expected(url: Url, requester: str, role: str | None, method: str, world: str) -> set | str:
+    """The answers the table allows; "login" for a redirect to the login page."""
+    takes = url.get is not None if method == "GET" else url.post is not None
+    if url.roles == PUBLIC:
+        if not takes:
+            return {405}
+        return {url.get} if method == "GET" else {url.posted}
+    if requester == "anonymous":
+        return "login" if takes else {405, "login"}
+    allowed = url.roles == LOGGED_IN or role in url.roles
+    foreign_object = world == "foreign" and bool(url.kwargs)
+    if not takes:
+        # A view that is not a form may answer a POST as it answers a GET; a role check may
+        # come before the method's.
+        answers = {405}
+        if method == "POST" and url.get:
+            answers.add(404 if foreign_object else url.get)
+        return answers | ({403} if not allowed else set())
+    if foreign_object and (allowed or url.object_rule):
+        return {404}
+    if not allowed:
+        return {403}
+    if world == "foreign":
+        return {url.foreign.get(method, 404)}
+    return {url.get} if method == "GET" else {url.posted}
+
+
+def fill(url: Url, world: World) -> dict:
+    return {arg: getattr(world, key).pk for arg, key in url.kwargs.items()}
+
+
+@pytest.fixture
+def worlds(org, other_org) -> tuple[World, World]:
+    return two_worlds(org, other_org)
+
+
+def test_every_url_answers_every_requester_as_the_table_says(worlds):
+    northwind, rival = worlds
+    # Who asks, from which organization; Rival's admin is "the user of another organization".
+    requesters: list[tuple[str, User | None, World]] = [
+        ("anonymous", None, northwind),
+        *((role, northwind.users[role], northwind) for role in MEMBERS),
+        ("outsider", rival.users[ADMIN], rival),
+    ]
+    other = {id(northwind): rival, id(rival): northwind}
+    # Positive control: the distinctive strings are there to be seen by their own people.
+    for user, world in ((northwind.users[RECRUITER], northwind), (rival.users[ADMIN], rival)):
+        http = HttpClient()
+        http.force_login(user)
+        page = http.get(reverse("candidates:list")).content.decode().lower()
+        assert world.plain.name.lower() in page
+
+    before = fingerprint()
+    failures: list[str] = []
+    cases = 0
+    patterns = walked()
+    for pattern in patterns:
+        url = TABLE[pattern.name]
+        for requester, user, home in requesters:
+            foreign_world = other[id(home)]
+            worlds_to_try = [("own", home)]
+            if requester == "outsider" and url.kwargs:
+                # Their own objects are the mirror image of Northwind's admin's: what matters
+                # is Northwind's.
+                worlds_to_try = [("foreign", foreign_world)]
+            elif requester != "anonymous" and url.names_objects():
+                worlds_to_try.append(("foreign", foreign_world))
+            for world_name, world in worlds_to_try:
+                for method in ("GET", "POST"):
+                    case = Case(pattern.name, requester, method, world_name)
+                    cases += 1
+                    problem = run_case(case, url, user, home, world, foreign_world, before)
+                    if problem:
+                        failures.append(f"{case}: {problem}")
+    print(f"\nauthorization walk: {len(patterns)} URL patterns, {cases} URL x requester x method")
+    assert not failures, f"{len(failures)} of {cases} cases failed:\n" + "\n".join(failures)
+    assert cases >= 6 * len(patterns)
+
+
+def run_case(
+    case: Case,
+    url: Url,
+    user: User | None,
+    home: World,
+    world: World,
+    foreign_world: World,
+    before: tuple,
+) -> str | None:
+    """Request one case in a savepoint that is rolled back; returns what went wrong."""
+    role = user.role if user is not None else None
+    path = reverse(case.name, kwargs=fill(url, world))
+    savepoint = transaction.savepoint()
+    try:
+        http = HttpClient()
+        if user is not None:
+            http.force_login(user)
+        if case.method == "GET":
+            response = http.get(path, url.query(world) if url.query else {})
+        else:
+            data = url.post(world, user or AnonymousUser()) if url.post else {}
+            response = http.post(path, data)
+        answer = response.status_code
+        allowed = expected(url, case.requester, role, case.method, case.world)
+        ok = (allowed == "login" and login_redirect(response)) or (
+            allowed != "login"
+            and (answer in allowed or ("login" in allowed and login_redirect(response)))
+        )
+        if not ok:
+            where = f" → {response['Location']}" if response.has_header("Location") else ""
+            return f"answered {answer}{where}, expected {allowed}"
+        body = body_of(response)
+        # Nobody sees what another organization holds: anonymous sees no one's.
+        hidden = foreign_world.secrets + (home.secrets if user is None else [])
+        leaked = [secret for secret in hidden if secret.lower() in body]
+        if leaked:
+            return f"the answer shows another organization's {leaked}"
+        refused = answer in (403, 404, 405) or login_redirect(response)
+        if (refused or case.world == "foreign") and fingerprint() != before:
+            return f"answered {answer} but wrote to the database"
+        return None
+    except Exception as exc:  # a 500: the test client re-raises the view's exception
+        return f"raised {type(exc).__name__}: {exc}"
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def test_the_table_is_read_the_way_the_docstring_says():
+    """The rules of `expected()` on a few lines of the table, spelt out."""
+    decide = TABLE["candidates:decide"]
+    assert expected(decide, "anonymous", None, "POST", "own") == "login"
+    assert expected(decide, RECRUITER, RECRUITER, "POST", "own") == {403}
+    assert expected(decide, MANAGER, MANAGER, "POST", "own") == {302}
+    assert expected(decide, MANAGER, MANAGER, "POST", "foreign") == {404}
+    assert expected(decide, MANAGER, MANAGER, "GET", "own") == {405}
+    assert expected(decide, RECRUITER, RECRUITER, "GET", "own") == {403, 405}
+    create = TABLE["candidates:create"]
+    assert expected(create, ADMIN, ADMIN, "POST", "foreign") == {200}
+    assert expected(create, MANAGER, MANAGER, "POST", "foreign") == {403}
+    note_edit = TABLE["candidates:note_edit"]
+    assert expected(note_edit, MANAGER, MANAGER, "GET", "own") == {403}
+    assert expected(note_edit, MANAGER, MANAGER, "GET", "foreign") == {404}
+    assert expected(TABLE["healthz"], "anonymous", None, "GET", "own") == {200}
+    assert expected(TABLE["candidates:detail"], HEADHUNTER, HEADHUNTER, "POST", "own") == {
+        405,
+        200,
+    }
+
+
+def test_an_import_names_no_other_organization(worlds):
+    """The import page has no ids to tamper with: a file naming another organization's
+    candidate creates a candidate of the importer's own organization, and leaves theirs."""
+    northwind, rival = worlds
+    http = HttpClient()
+    http.force_login(northwind.users[RECRUITER])
+    rows = (
+        "candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes\n"
+        f"{rival.plain.email},Taken Over,Acme,Welder,attended,{today_iso()},,\n"
+    )
+    response = http.post(
+        reverse("candidates:import"),
+        {"events": SimpleUploadedFile("e.csv", rows.encode(), "text/csv")},
+    )
+    assert response.status_code == 302
+    assert Candidate.objects.get(pk=rival.plain.pk).name == "Zebulon Outsider"
+    assert Candidate.objects.get(organization=northwind.org, email=rival.plain.email).name == (
+        "Taken Over"
+    )
+    assert not Event.objects.filter(candidate=rival.plain, job__title="Welder").exists()

@@ -1,0 +1,178 @@
+"""Two organizations seeded with the same shape of data, for the tests that try every URL
+and every form as everyone: Northwind (the conftest's organization) and Rival, whose people and
+texts are distinctive ("Zebulon Outsider"…) so that a page showing them is easy to catch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from candidates import services
+from candidates.engine import Kind, Reason
+from candidates.models import Candidate, Client, Event, Job, Organization, RiskNote, User
+from reminders.models import Reminder
+from reminders.services import reminder_create
+
+from .factories import ClientFactory, JobFactory, UserFactory
+
+PASSWORD = "correct-horse-battery"  # tests/factories.py
+RECRUITER, HEADHUNTER, MANAGER, ADMIN = "recruiter", "headhunter", "manager", "admin"
+MEMBERS = (RECRUITER, HEADHUNTER, MANAGER, ADMIN)
+
+
+@dataclass(repr=False)
+class World:
+    """One organization and one object of every kind a URL can name."""
+
+    org: Organization
+    users: dict[str, User]
+    member: User  # the one members/<pk>/ edits
+    client: Client
+    job: Job
+    plain: Candidate  # clean: edit, log, note, flag, correct, export, erase, remind
+    stumbled: Candidate  # may ask for a second chance
+    requested: Candidate  # waits for a decision
+    flagged: Candidate  # has a standing do-not-resubmit flag
+    event: Event  # the plain candidate's, recorded by the recruiter
+    note: RiskNote  # the plain candidate's, written by the recruiter
+    reminder: Reminder  # the recruiter's
+    secrets: list[str] = field(default_factory=list)  # what no one else may ever see
+
+    def __repr__(self) -> str:
+        return f"<World {self.org.slug}>"
+
+
+def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> World:
+    """`people` names the candidates (plain, stumbled, requested, flagged) and `words` the
+    distinctive texts (client, job, event, note, reminder) of the organization."""
+    domain = org.slug + ".test"
+    users = {
+        role: UserFactory(organization=org, role=role, username=f"{role}@{domain}")
+        for role in MEMBERS
+    }
+    recruiter, manager = users[RECRUITER], users[MANAGER]
+    member = UserFactory(organization=org, role=RECRUITER, username=f"member@{domain}")
+    client = ClientFactory(organization=org, name=words["client"])
+    job = JobFactory(client=client, title=words["job"])
+    today = services.today()
+
+    def candidate(key: str) -> Candidate:
+        name = people[key]
+        email = name.lower().replace(" ", ".") + f"@{domain}"
+        return services.candidate_create(
+            organization=org, email=email, name=name, owner=recruiter, rating=3
+        )
+
+    def no_show(who: Candidate) -> Event:
+        return services.event_log(
+            candidate=who,
+            kind=Kind.NO_SHOW,
+            occurred_on=today - timedelta(days=20),
+            reason=Reason.COMMUTE,
+            job=job,
+            notes=words["event"],
+            recorded_by=recruiter,
+        )
+
+    plain, stumbled, requested, flagged = (
+        candidate(key) for key in ("plain", "stumbled", "requested", "flagged")
+    )
+    event = services.event_log(
+        candidate=plain,
+        kind=Kind.ATTENDED,
+        occurred_on=today - timedelta(days=5),
+        job=job,
+        notes=words["event"],
+        recorded_by=recruiter,
+    )
+    note = services.risk_note_add(
+        candidate=plain, dimension="trust", level=3, author=recruiter, note=words["note"]
+    )
+    no_show(stumbled)
+    no_show(requested)
+    services.second_chance_request(
+        candidate=requested, pitch=words["pitch"], recorded_by=recruiter, job=job
+    )
+    services.flag_set(candidate=flagged, reason=words["flag"], recorded_by=manager)
+    reminder = reminder_create(
+        candidate=plain,
+        user=recruiter,
+        title=words["reminder"],
+        due_at=timezone.now() + timedelta(days=1),
+        created_by=recruiter,
+    )
+    world = World(
+        org=org,
+        users=users,
+        member=member,
+        client=client,
+        job=job,
+        plain=plain,
+        stumbled=stumbled,
+        requested=requested,
+        flagged=flagged,
+        event=event,
+        note=note,
+        reminder=reminder,
+    )
+    world.secrets = [
+        *people.values(),
+        *(c.email for c in (plain, stumbled, requested, flagged)),
+        *words.values(),
+        member.email,
+    ]
+    return world
+
+
+def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World]:
+    """Northwind (`org`) and Rival (`other_org`)."""
+    northwind = seed(
+        org,
+        people={
+            "plain": "Annabel Northwind",
+            "stumbled": "Stanislav Stumbleton",
+            "requested": "Rhiannon Requester",
+            "flagged": "Ferdinand Flagstaff",
+        },
+        words={
+            "client": "Northwind Acme Holdings",
+            "job": "Northwind Forklift Driver",
+            "event": "northwind-event-note-7731",
+            "note": "northwind-risk-note-4419",
+            "pitch": "northwind-pitch-2207",
+            "flag": "northwind-flag-reason-5150",
+            "reminder": "northwind-reminder-8812",
+        },
+    )
+    rival = seed(
+        other_org,
+        people={
+            "plain": "Zebulon Outsider",
+            "stumbled": "Xenia Quillfeather",
+            "requested": "Yorick Farthingale",
+            "flagged": "Wilhelmina Rivalsdottir",
+        },
+        words={
+            "client": "Rival Quasar Industries",
+            "job": "Rival Zeppelin Pilot",
+            "event": "rival-event-note-9043",
+            "note": "rival-risk-note-6671",
+            "pitch": "rival-pitch-3388",
+            "flag": "rival-flag-reason-1204",
+            "reminder": "rival-reminder-5530",
+        },
+    )
+    return northwind, rival
+
+
+def fingerprint() -> tuple:
+    """What a refused request must leave as it was: the audit trail grows on every create,
+    change and delete of a tracked model; reminders are compared row by row."""
+    counts = tuple(
+        model.history.count() for model in (Candidate, Event, RiskNote, Client, Job, User)
+    )
+    reminders = tuple(Reminder.objects.order_by("pk").values_list("pk", "state", "due_at"))
+    users = tuple(User.objects.order_by("pk").values_list("pk", "is_active", "role", "password"))
+    return counts, reminders, users
