@@ -321,7 +321,8 @@ def _send_digest(
     user: User, day: date, start: datetime, end: datetime, now: datetime, mail: BaseEmailBackend
 ) -> int:
     due = list(
-        Reminder.objects.filter(user=user, due_at__lt=end)
+        # A member moved to another organization is not mailed the old one's candidates.
+        Reminder.objects.filter(user=user, organization_id=user.organization_id, due_at__lt=end)
         .open()
         .select_related("candidate", "job__client")
         .order_by("due_at", "pk")

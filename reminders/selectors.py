@@ -13,7 +13,7 @@ from .rules import zone
 
 
 def _with_names(qs: QuerySet[Reminder]) -> QuerySet[Reminder]:
-    return qs.select_related("user", "candidate", "job__client")
+    return qs.select_related("user", "candidate", "job__client", "closed_by")
 
 
 def end_of_local_day(user: User, now: datetime) -> datetime:
@@ -24,13 +24,15 @@ def end_of_local_day(user: User, now: datetime) -> datetime:
 
 def due_count(user: User, now: datetime) -> int:
     """How many of my reminders are due now (the number beside "Reminders" in the nav)."""
-    return Reminder.objects.filter(user=user).due(now).count()
+    return Reminder.objects.filter(user=user, organization_id=user.organization_id).due(now).count()
 
 
 def due_for_user(user: User, now: datetime) -> QuerySet[Reminder]:
     """The Today page: my open reminders due by the end of my day, overdue first."""
     return _with_names(
-        Reminder.objects.filter(user=user, due_at__lt=end_of_local_day(user, now)).open()
+        Reminder.objects.filter(
+            user=user, organization_id=user.organization_id, due_at__lt=end_of_local_day(user, now)
+        ).open()
     ).order_by("due_at", "pk")
 
 

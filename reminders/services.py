@@ -60,7 +60,9 @@ def _job_words(job: Job | None) -> str:
     return f"{job.title} at {job.client.name}" if job else ""
 
 
-def on_event_logged(event: Event, *, now: datetime | None = None) -> list[Reminder]:
+def on_event_logged(
+    event: Event, *, now: datetime | None = None, skip_kinds: frozenset | set = frozenset()
+) -> list[Reminder]:
     """Called by `candidates.services.event_log` inside its transaction, after the candidate
     was re-evaluated: complete what this event answers, then create what the rules ask."""
     now = now or timezone.now()
@@ -107,6 +109,7 @@ def on_event_logged(event: Event, *, now: datetime | None = None) -> list[Remind
             created_by=event.recorded_by,
         )
         for p in planned
+        if p.kind not in skip_kinds
     ]
     # Idempotent: a second run of the hook for the same event adds nothing (and the unique
     # (event, kind, user) constraint stands behind this check).
@@ -147,6 +150,39 @@ def _complete_for_event(event: Event, kind: Kind, now: datetime) -> int:
         why=f"completed by {kind.value} on {event.occurred_on.isoformat()}",
     )
     return cancelled + done
+
+
+def on_event_deleted(event: Event, *, by: User | None) -> int:
+    """An event deleted as a mistake: the reminders its rules made have nothing to follow."""
+    return len(_cancel_from(event, by=by, why="its event was deleted"))
+
+
+def on_event_corrected(event: Event, *, by: User | None) -> list[Reminder]:
+    """An event corrected (kind, date, interview time...): cancel the open reminders its
+    rules made from the old version and plan again from the new one. What was already
+    settled (a decision reminder done, a follow-up made) is not brought back."""
+    settled = set(
+        Reminder.objects.filter(event=event)
+        .exclude(state__in=OPEN_STATES)
+        .values_list("kind", flat=True)
+    )
+    cancelled = _cancel_from(event, by=by, why="its event was corrected")
+    # The cancelled rows hold the unique (event, kind, user) slots: free them for the new plan.
+    Reminder.objects.filter(pk__in=cancelled).update(event=None)
+    return on_event_logged(event, skip_kinds=settled)
+
+
+def _cancel_from(event: Event, *, by: User | None, why: str) -> list[int]:
+    now = timezone.now()
+    affected = list(
+        Reminder.objects.filter(event=event, state__in=OPEN_STATES).values_list("pk", flat=True)
+    )
+    if affected:
+        Reminder.objects.filter(pk__in=affected, state__in=OPEN_STATES).update(
+            state=State.CANCELLED, claim_token="", closed_by=by, closed_at=now, updated_at=now
+        )
+        _record(Reminder.objects.filter(pk__in=affected), by=by, why=why)
+    return affected
 
 
 def _record(reminders, *, by: User | None, why: str, update: bool = True) -> None:

@@ -8,6 +8,7 @@ and read in the user's own time zone (recovery.middleware.UserTimeZoneMiddleware
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,7 +35,12 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 
 def _reminder(request: HttpRequest, pk: int) -> Reminder:
-    return get_for_org(Reminder.objects.select_related("candidate"), request, pk=pk)
+    """The reminder to act on: another organization's is a 404, someone else's a 403 (before
+    anything in the form is looked at)."""
+    reminder = get_for_org(Reminder.objects.select_related("candidate"), request, pk=pk)
+    if not reminder.can_act(request.user):
+        raise PermissionDenied("Only the person reminded and their managers can do this.")
+    return reminder
 
 
 @member_required()

@@ -394,3 +394,44 @@ def test_every_reminder_change_is_in_the_audit_trail_with_who_and_why(
         ("+", State.PENDING, manager),
         ("~", State.SNOOZED, recruiter),
     ]
+
+
+# --- Corrections and deletions of the event a reminder came from ------------------------------
+
+
+def test_deleting_a_mistaken_misstep_cancels_its_follow_up(candidate, recruiter):
+    event = log(candidate, Kind.NO_SHOW, by=recruiter)
+    candidate_services.event_delete(event=event, reason="Wrong candidate", deleted_by=recruiter)
+    [follow_up] = reminders_of(candidate, kind=ReminderKind.FOLLOW_UP)
+    assert follow_up.state == State.CANCELLED
+    assert follow_up.closed_by == recruiter
+
+
+def test_moving_a_second_chance_interview_moves_its_preparation_and_check_in(
+    candidate, recruiter, manager
+):
+    log(candidate, Kind.NO_SHOW, by=recruiter)
+    log(candidate, Kind.SECOND_CHANCE_REQUESTED, by=recruiter)
+    first = datetime(2026, 3, 12, 10, 0, tzinfo=LONDON)
+    grant = candidate_services.second_chance_decide(
+        candidate=candidate, grant=True, decided_by=manager, interview_at=first
+    )
+    moved = first + timedelta(days=7)
+    candidate_services.event_update(
+        event=grant, updated_by=manager, change_reason="Rebooked", interview_at=moved
+    )
+    open_prep = reminders_of(candidate, kind=ReminderKind.PREPARATION, state=State.PENDING)
+    assert [r.due_at.astimezone(LONDON).date() for r in open_prep] == [date(2026, 3, 18)]
+    old = reminders_of(candidate, kind=ReminderKind.PREPARATION, state=State.CANCELLED)
+    assert [r.due_at.astimezone(LONDON).date() for r in old] == [date(2026, 3, 11)]
+
+
+def test_correcting_a_decided_request_does_not_ask_managers_again(candidate, recruiter, manager):
+    log(candidate, Kind.NO_SHOW, by=recruiter)
+    request = log(candidate, Kind.SECOND_CHANCE_REQUESTED, by=recruiter)
+    candidate_services.second_chance_decide(candidate=candidate, grant=False, decided_by=manager)
+    candidate_services.event_update(
+        event=request, updated_by=recruiter, change_reason="Typo", notes="Fixed the pitch"
+    )
+    decisions = reminders_of(candidate, kind=ReminderKind.DECISION)
+    assert [r.state for r in decisions] == [State.DONE]

@@ -195,6 +195,8 @@ def test_another_organizations_reminder_is_not_found(client, outsider, mine):
 def test_a_colleague_cannot_act_on_my_reminder_but_a_manager_can(client, headhunter, manager, mine):
     client.force_login(headhunter)
     assert act(client, mine, "done").status_code == 403
+    # Refused for who they are, before the form is read: a bad snooze is still a 403.
+    assert act(client, mine, "snooze", **{"for": "forever"}).status_code == 403
     client.force_login(manager)
     act(client, mine, "done")
     assert state_of(mine) == State.DONE
