@@ -23,8 +23,14 @@ run: $(STAMP)
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real servers)
 test: $(STAMP)
-	$(MANAGE) makemigrations --check --dry-run
+	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench: the pages at 100,000 candidates on this machine's PostgreSQL and Redis, with
+## gunicorn as docker-compose.yml runs it and wrk (apt-get installs it when missing); seeds
+## the database recovery_bench once (minutes), then prints the table (README, Performance)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/web.py $(BENCH_ARGS)
 
 ## make screenshots: refresh docs/screenshots/ (every page at desktop and phone width, on a
 ## throwaway demo database); needs Debian's Chromium (apt-get install chromium)

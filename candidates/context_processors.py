@@ -1,10 +1,9 @@
-"""What every page's layout needs beyond the user: which optional sections exist and which
-section of the navigation the page belongs to."""
+"""What every page's layout needs beyond the user: the section of the navigation the page
+belongs to."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 
 # URL names of the `candidates` namespace, by navigation section (see templates/base.html).
 SECTIONS = {
@@ -12,6 +11,7 @@ SECTIONS = {
     "candidates": {
         *("list", "detail", "create", "edit", "export", "log_event", "add_note"),
         *("request", "decide", "flag", "clear_flag"),
+        *("event_edit", "note_edit", "export_json", "erase"),
     },
     "review": {"review"},
     "resubmit": {"resubmit"},
@@ -32,12 +32,4 @@ def _section(request: HttpRequest) -> str:
 
 
 def navigation(request: HttpRequest) -> dict:
-    # The reminders app arrives in its own issue: its link shows once its URLs are wired,
-    # and base.html renders the same either way.
-    try:
-        reverse("reminders:list")
-    except NoReverseMatch:
-        reminders_enabled = False
-    else:
-        reminders_enabled = True
-    return {"reminders_enabled": reminders_enabled, "nav_section": _section(request)}
+    return {"nav_section": _section(request)}

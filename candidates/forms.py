@@ -357,6 +357,8 @@ class ClearFlagForm(forms.Form):
 # --- The candidate list's filters ---------------------------------------------------------
 
 SORTS = {
+    # The default: the closest matches first when searching, else the highest risk first.
+    "": "Best match",
     "risk": "Highest risk",
     "name": "Name",
     "latest": "Latest event",
@@ -445,7 +447,7 @@ class MemberEditForm(forms.Form):
         return data
 
 
-# --- Resubmit?, clients and jobs, import (web B) ------------------------------------------
+# --- Resubmit?, clients and jobs, import ------------------------------------------------
 
 
 class ResubmitForm(JobFormMixin, forms.Form):
@@ -589,3 +591,127 @@ class ImportForm(forms.Form):
     def clean_risk_notes(self) -> str | None:
         upload = self.cleaned_data.get("risk_notes")
         return _decoded_upload(upload, "risk notes") if upload else None
+
+
+# --- Corrections, export and erasure ------------------------------------------------------
+# Events and risk notes are never silently rewritten: a correction or a deletion says why,
+# and the services keep the earlier version and the reason in the audit trail.
+
+# Kinds whose text is what the event is about (a flag's reason, a pitch, a refusal's why).
+TEXT_REQUIRED_KINDS = {
+    Kind.DO_NOT_RESUBMIT.value: "Say why this candidate must not be resubmitted.",
+    Kind.SECOND_CHANCE_REQUESTED.value: "Write the candidate's pitch.",
+    Kind.SECOND_CHANCE_REFUSED.value: "Say why the second chance is refused.",
+}
+CHANGE_REASON_MAX = 1000
+
+
+def _reason_field(label: str, help_text: str, required: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=CHANGE_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+        error_messages={"required": required},
+    )
+
+
+class EventEditForm(EventForm):
+    """Correct an event. A logged kind may become another logged kind; a second-chance
+    request or decision and a flag keep their kind (they have their own forms and rules)."""
+
+    change_reason = _reason_field(
+        "Why the correction",
+        "Kept in the history beside the earlier version.",
+        required="Say why you correct it.",
+    )
+
+    def __init__(self, *args, event, jobs: Iterable[Job] = (), **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "kind": event.kind,
+                "occurred_on": event.occurred_on,
+                "reason": event.reason,
+                "job": event.job_id,
+                "interview_at": event.interview_at,
+                "notes": event.notes,
+            },
+        )
+        kwargs.setdefault("auto_id", "id_edit_%s")
+        super().__init__(*args, jobs=jobs, **kwargs)
+        self.event = event
+        if event.kind not in LOGGABLE_KINDS:
+            self.fields["kind"].choices = [(event.kind, Kind(event.kind).label)]
+            if event.kind not in INTERVIEW_KINDS and not event.interview_at:
+                del self.fields["interview_at"]
+
+    def clean(self):
+        data = super().clean()
+        message = TEXT_REQUIRED_KINDS.get(data.get("kind", ""))
+        if message and not data.get("notes", "").strip():
+            self.add_error("notes", message)
+        return data
+
+    def changes(self) -> dict:
+        """The fields whose value differs from the event's, ready for services.event_update."""
+        data = self.cleaned_data
+        changed = {}
+        for name in ("kind", "occurred_on", "reason", "notes", "interview_at"):
+            if name in data and data[name] != getattr(self.event, name):
+                changed[name] = data[name]
+        job = data.get("job")
+        if (job.pk if job else None) != self.event.job_id:
+            changed["job"] = job
+        return changed
+
+
+class RiskNoteEditForm(RiskNoteForm):
+    change_reason = _reason_field(
+        "Why the correction",
+        "Kept in the history beside the earlier version.",
+        required="Say why you correct it.",
+    )
+
+    def __init__(self, *args, risk_note, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "dimension": risk_note.dimension,
+                "level": risk_note.level,
+                "noted_on": risk_note.noted_on,
+                "note": risk_note.note,
+            },
+        )
+        kwargs.setdefault("auto_id", "id_edit_%s")
+        super().__init__(*args, **kwargs)
+        self.risk_note = risk_note
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in ("dimension", "level", "noted_on", "note")
+            if data[name] != getattr(self.risk_note, name)
+        }
+
+
+class DeleteForm(forms.Form):
+    reason = _reason_field(
+        "Why delete it",
+        "Required: the deletion and its reason are kept.",
+        required="Say why you delete it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_delete_%s")
+        super().__init__(*args, **kwargs)
+
+
+class EraseForm(forms.Form):
+    reason = _reason_field(
+        "Why erase this candidate",
+        "For example: “The candidate asked us to erase their data (email of 2 May).” "
+        "It is recorded, without their name.",
+        required="Say why the candidate is erased.",
+    )

@@ -227,6 +227,9 @@ class Candidate(models.Model):
     last_event_on = models.DateField(null=True, blank=True)
     status_as_of = models.DateField(null=True, blank=True)
     status_changes_on = models.DateField(null=True, blank=True)
+    # Status `requested` only: the date of the request waiting for a decision (Today and the
+    # review queue list the oldest first).
+    requested_on = models.DateField(null=True, blank=True)
 
     objects = CandidateQuerySet.as_manager()
     # Every earlier version of what people typed; the engine's stored result is derived
@@ -242,6 +245,7 @@ class Candidate(models.Model):
             "last_event_on",
             "status_as_of",
             "status_changes_on",
+            "requested_on",
         ]
     )
 
@@ -280,6 +284,15 @@ class Candidate(models.Model):
             ),
             models.Index(fields=["organization", "name", "id"]),
             models.Index(F("organization"), *SORT_KEYS["latest"][1], name="candidate_latest_idx"),
+            # Today's "second-chance requests to decide", oldest first.
+            models.Index(
+                F("organization"),
+                F("requested_on"),
+                F("name"),
+                F("id"),
+                condition=models.Q(status=Status.REQUESTED.value),
+                name="candidate_requested_idx",
+            ),
             # Today's "stumbled, no follow-up for a week", oldest first, and its count.
             models.Index(
                 F("organization"),

@@ -13,6 +13,9 @@ from datetime import date, datetime, timedelta
 from itertools import chain
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -26,8 +29,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Greatest, TruncMonth, Upper
 
 from .engine import (
     CAUTION_SCORE,
@@ -46,44 +50,43 @@ from .models import (
     DIMENSION_CHOICES,
     MISSTEP_VALUES,
     REASON_CHOICES,
+    SORT_KEYS,
     STATUS_CHOICES,
     Candidate,
     Client,
     Event,
     Job,
+    Organization,
     RiskNote,
 )
+from .org_cache import cached_count, cached_counts
+from .pagination import DEFAULT_PER_PAGE, Page, keyset_page, offset_page
 
 # --- The candidate list -------------------------------------------------------------------
 
-CANDIDATE_ORDERINGS = {
-    "risk": [F("risk_score").desc(), "name", "id"],
-    "name": ["name", "id"],
-    "latest": [F("last_event_on").desc(nulls_last=True), "name", "id"],
-}
 DEFAULT_SORT = "risk"
+# Searching: shorter than this, the text must begin the name or the email (a substring of
+# one or two letters matches nearly everyone, and trigram indexes need three).
+SEARCH_SUBSTRING_MIN = 3
+# When no name or email contains the text: names within this word similarity (PostgreSQL
+# pg_trgm), the closest first. 0.35 finds "kowlaski" for Kowalski and "smiht" for Smith.
+SEARCH_FUZZY_MIN_LENGTH = 4
+SEARCH_FUZZY_THRESHOLD = 0.35
 
 
-def candidate_search(
+def _filtered(
     candidates: QuerySet[Candidate],
     events: QuerySet[Event],
     *,
-    q: str = "",
     status: str = "",
     advice: str = "",
     owner: int | None = None,
     client: int | None = None,
     job: int | None = None,
-    sort: str = DEFAULT_SORT,
 ) -> QuerySet[Candidate]:
-    """The candidates a list page shows: filtered, sorted, one row per candidate.
-
-    Client and job filters ask "has an event on it" with EXISTS rather than a join, which
-    would repeat a candidate once per matching event.
-    """
+    """Client and job filters ask "has an event on it" with EXISTS rather than a join, which
+    would repeat a candidate once per matching event."""
     qs = candidates.select_related("owner")
-    if q := q.strip():
-        qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
     if status:
         qs = qs.filter(status=status)
     if advice:
@@ -94,7 +97,130 @@ def candidate_search(
         qs = qs.filter(Exists(events.filter(candidate=OuterRef("pk"), job_id=job)))
     if client:
         qs = qs.filter(Exists(events.filter(candidate=OuterRef("pk"), job__client_id=client)))
-    return qs.order_by(*CANDIDATE_ORDERINGS.get(sort, CANDIDATE_ORDERINGS[DEFAULT_SORT]))
+    return qs
+
+
+def _postgres(qs: QuerySet) -> bool:
+    return connections[qs.db].vendor == "postgresql"
+
+
+def _containing(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
+    """Name or email containing `q` (beginning with it when short), best match first.
+
+    On PostgreSQL both tests are `UPPER(column) LIKE ...`, answered by the trigram indexes of
+    migration 0003, and the order is pg_trgm's word similarity (a whole word matched ranks
+    above a fragment); elsewhere a prefix ranks above a substring."""
+    if len(q) < SEARCH_SUBSTRING_MIN:
+        qs = qs.filter(Q(name__istartswith=q) | Q(email__istartswith=q))
+    else:
+        qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    if _postgres(qs):
+        rank = Greatest(TrigramWordSimilarity(q, "name"), TrigramWordSimilarity(q, "email"))
+        return qs.alias(rank=rank).order_by(F("rank").desc(), "name", "id")
+    rank = Case(
+        When(name__istartswith=q, then=Value(0)),
+        When(email__istartswith=q, then=Value(1)),
+        default=Value(2),
+    )
+    return qs.alias(rank=rank).order_by("rank", "name", "id")
+
+
+def _close_spellings(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
+    """Names within SEARCH_FUZZY_THRESHOLD word similarity of `q`, closest first (PostgreSQL:
+    the %> operator on the trigram index; run it with `_fuzzy_threshold()` in force)."""
+    similar = TrigramWordSimilar(Upper("name"), Value(q.upper()))
+    rank = TrigramWordSimilarity(q, "name")
+    return qs.filter(similar).alias(rank=rank).order_by(F("rank").desc(), "name", "id")
+
+
+def _fuzzy_threshold(qs: QuerySet) -> None:
+    # The %> operator takes its threshold from a setting: this transaction's only.
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [str(SEARCH_FUZZY_THRESHOLD)],
+        )
+
+
+def candidate_search(
+    candidates: QuerySet[Candidate],
+    events: QuerySet[Event],
+    *,
+    q: str = "",
+    sort: str = "",
+    **filters,
+) -> QuerySet[Candidate]:
+    """Every candidate the list shows, in its order (the CSV export): filtered; when
+    searching, those whose name or email contains `q`, best match first unless a sort is
+    chosen."""
+    qs = _filtered(candidates, events, **filters)
+    if q := q.strip():
+        matching = _containing(qs, q)
+        if not sort:
+            return matching
+        qs = qs.filter(pk__in=matching.order_by().values("pk"))
+    descending, keys = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]
+    return qs.order_by(*(k.desc() if descending else k.asc() for k in keys))
+
+
+@dataclass
+class CandidateList:
+    page: Page
+    # No name or email contains the text: these are the closest spellings instead.
+    close_spellings: bool = False
+
+
+def candidate_list(
+    candidates: QuerySet[Candidate],
+    events: QuerySet[Event],
+    *,
+    organization: Organization,
+    filters: dict,
+    page=None,
+    after=None,
+    before=None,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> CandidateList:
+    """One page of the list, a fixed number of queries at any size and on any page.
+
+    Browsing (no search text): keyset pagination on the sort's index (pagination.py), with
+    the count cached per organization and filter (org_cache.py). Searching: the matches, best
+    first, a page by OFFSET with its count in the same query (COUNT(*) OVER ()); when nothing
+    contains the text (PostgreSQL), the closest spellings of a name instead."""
+    filters = dict(filters)
+    q = filters.pop("q", "").strip()
+    sort = filters.pop("sort", "")
+    qs = _filtered(candidates, events, **filters)
+    if not q:
+        sorting = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]
+        count = cached_count(organization, "list", tuple(sorted(filters.items())), qs.count)
+        return CandidateList(
+            keyset_page(
+                qs,
+                sort=sorting,
+                anchors=candidates,
+                count=count,
+                page=page,
+                after=after,
+                before=before,
+                per_page=per_page,
+            )
+        )
+
+    matching = candidate_search(candidates, events, q=q, sort=sort, **filters)
+    total = Window(Count("*"))
+    found = offset_page(
+        matching.annotate(total=total), page=page, per_page=per_page, count_qs=matching
+    )
+    if found.count or len(q) < SEARCH_FUZZY_MIN_LENGTH or not _postgres(qs):
+        return CandidateList(found)
+    with transaction.atomic(using=qs.db):
+        _fuzzy_threshold(qs)
+        close = _close_spellings(qs, q)
+        found = offset_page(
+            close.annotate(total=total), page=page, per_page=per_page, count_qs=close
+        )
+    return CandidateList(found, close_spellings=bool(found.count))
 
 
 # --- The candidate page -------------------------------------------------------------------
@@ -201,6 +327,56 @@ def candidate_page(candidate: Candidate) -> CandidatePage:
     )
 
 
+@dataclass
+class CandidateActions:
+    """What the candidate page's forms need (not its history): whether a flag stands, the
+    pending request, the job of the last misstep, whether anything is recorded at all."""
+
+    flag_stands: bool
+    pending_request: Event | None
+    last_misstep_job_id: int | None
+    has_history: bool
+
+
+ACTION_KINDS = frozenset({*MISSTEPS, *FLAG_KINDS, Kind.SECOND_CHANCE_REQUESTED})
+
+
+def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -> CandidateActions:
+    """From the few events that matter to the forms (missteps, flags, requests), in one query
+    (two for a candidate with none of those), or none when the page's history was read
+    anyway: the history is rendered from the cache on most views of the page, and reading
+    60 events to fill three fields would cost more."""
+    if page is not None:
+        events = page.events
+        return CandidateActions(
+            flag_stands=page.flag_stands,
+            pending_request=page.pending_request,
+            last_misstep_job_id=next(
+                (e.job_id for e in reversed(events) if e.kind in MISSTEPS), None
+            ),
+            has_history=bool(page.timeline),
+        )
+    events = list(
+        candidate.events.filter(kind__in=ACTION_KINDS)
+        .select_related("job__client")
+        .order_by("occurred_on", "id")
+    )
+    flags = [e for e in events if e.kind in FLAG_KINDS]
+    last_misstep = next((e for e in reversed(events) if e.kind in MISSTEPS), None)
+    pending = None
+    if candidate.status == Status.REQUESTED:
+        pending = next(
+            (e for e in reversed(events) if e.kind == Kind.SECOND_CHANCE_REQUESTED), None
+        )
+    has_history = bool(events) or (candidate.events.exists() or candidate.risk_notes.exists())
+    return CandidateActions(
+        flag_stands=bool(flags) and flags[-1].kind == Kind.DO_NOT_RESUBMIT,
+        pending_request=pending,
+        last_misstep_job_id=last_misstep.job_id if last_misstep else None,
+        has_history=has_history,
+    )
+
+
 def flag_stands(candidate: Candidate) -> bool:
     """Whether a do-not-resubmit flag stands (no later flag_cleared), in one query."""
     latest = (
@@ -250,42 +426,62 @@ def stumbled_without_follow_up(
 
 def pending_requests(candidates: QuerySet[Candidate], events: QuerySet[Event]) -> QuerySet:
     """Candidates whose second-chance request waits for a decision, oldest first, with the
-    request's date and pitch (a subquery each: still one statement)."""
+    request's pitch (a subquery: still one statement). The request's date is stored with the
+    candidate (`requested_on`, kept by services.reevaluate) so that the order is an index."""
     latest = events.filter(candidate=OuterRef("pk"), kind=Kind.SECOND_CHANCE_REQUESTED).order_by(
         "-occurred_on", "-id"
     )
     return (
         candidates.filter(status=Status.REQUESTED)
         .select_related("owner")
-        .annotate(
-            requested_on=Subquery(latest.values("occurred_on")[:1]),
-            pitch=Subquery(latest.values("notes")[:1]),
-        )
+        .annotate(pitch=Subquery(latest.values("notes")[:1]))
         .order_by("requested_on", "name", "id")
     )
 
 
 def upcoming_second_chance_interviews(events: QuerySet[Event], *, now: datetime) -> QuerySet:
     return (
-        events.filter(kind=Kind.SECOND_CHANCE_GRANTED, interview_at__gte=now)
+        # Only chances still standing: not since flagged, spent or overtaken by a new request.
+        events.filter(
+            kind=Kind.SECOND_CHANCE_GRANTED,
+            interview_at__gte=now,
+            candidate__status=Status.SECOND_CHANCE,
+        )
         .select_related("candidate", "job__client")
         .order_by("interview_at", "id")
     )
 
 
 def status_counts(candidates: QuerySet[Candidate]) -> dict:
-    """How many candidates per status (and in all), in one aggregate query."""
-    counts = candidates.aggregate(
-        total=Count("id"),
-        **{value: Count("id", filter=Q(status=value)) for value, _ in STATUS_CHOICES},
+    """How many candidates per status (and in all), in one query (GROUP BY status: an
+    index-only scan of the status index)."""
+    counts = dict(
+        candidates.order_by().values("status").annotate(n=Count("*")).values_list("status", "n")
     )
     return {
-        "total": counts["total"],
+        "total": sum(counts.values()),
         "by_status": [
-            {"status": value, "label": label, "count": counts[value]}
+            {"status": value, "label": label, "count": counts.get(value, 0)}
             for value, label in STATUS_CHOICES
         ],
     }
+
+
+def today_numbers(
+    candidates: QuerySet[Candidate], *, organization: Organization, today: date
+) -> dict:
+    """Today's counts, cached per organization until its next write (org_cache.py): the status
+    counts and how many stumbled candidates wait for a call (that one changes with the day)."""
+    return cached_counts(
+        organization,
+        {
+            "statuses": ((), lambda: status_counts(candidates)),
+            "stumbled": (
+                (today.isoformat(),),
+                lambda: stumbled_without_follow_up(candidates, today=today).count(),
+            ),
+        },
+    )
 
 
 # --- Second-chance review and Resubmit? ---------------------------------------------------

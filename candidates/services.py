@@ -17,12 +17,17 @@ from django.utils import timezone
 
 from reminders import services as reminders_services
 
-from .engine import Evaluation, EventFact, Kind, NoteFact, evaluate
+from . import org_cache
+from .engine import Evaluation, EventFact, Kind, NoteFact, Status, evaluate
 from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
 
 
 def today() -> date:
-    return timezone.localdate()
+    """The organization's day, in the server's time zone (settings.TIME_ZONE), never the
+    member's: a status stored while a member in New York works at 8 p.m. must be as of the
+    same day the daily task (tasks.reevaluate_due_candidates) uses, or it would miss an edge
+    crossed that day until the next run."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 # --- Keeping the stored status in step ----------------------------------------------------
@@ -45,6 +50,18 @@ def facts_for(candidate_ids: Iterable[int]) -> dict[int, tuple[list[EventFact], 
     return facts
 
 
+def _requested_on(events: list[EventFact], result: Evaluation) -> date | None:
+    """For a candidate waiting for a decision: the date of the latest request."""
+    if result.status != Status.REQUESTED:
+        return None
+    asked = [
+        e.occurred_on
+        for e in events
+        if e.kind == Kind.SECOND_CHANCE_REQUESTED and e.occurred_on <= result.as_of
+    ]
+    return max(asked, default=None)
+
+
 def _apply(candidate: Candidate, result: Evaluation, last_event_on: date | None) -> None:
     candidate.status = result.status
     candidate.risk_score = result.risk_score
@@ -65,6 +82,7 @@ STORED_FIELDS = [
     "last_event_on",
     "status_as_of",
     "status_changes_on",
+    "requested_on",
 ]
 
 
@@ -89,7 +107,10 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
             events, notes = facts[candidate.pk]
             result = evaluate(events, notes, as_of=as_of)
             _apply(candidate, result, last_dates.get(candidate.pk))
+            candidate.requested_on = _requested_on(events, result)
         Candidate.objects.bulk_update(candidates, STORED_FIELDS, batch_size=1000)
+        # Cached counts ("page 3 of 362", Today's numbers) of these organizations are stale.
+        org_cache.invalidate({c.organization_id for c in candidates})
     return len(candidates)
 
 
@@ -249,6 +270,8 @@ def event_update(
     _set_audit(event, user=updated_by, reason=change_reason.strip())
     event.save()
     reevaluate([event.candidate_id])
+    # The reminders this event's rules made were timed for what it said before.
+    reminders_services.on_event_corrected(event, by=updated_by)
     return event
 
 
@@ -257,6 +280,7 @@ def event_delete(*, event: Event, reason: str, deleted_by: User | None = None) -
     """Delete an event, keeping it and the reason in the history; re-evaluates the candidate."""
     _set_audit(event, user=deleted_by, reason=_required_reason(reason))
     candidate_id = event.candidate_id
+    reminders_services.on_event_deleted(event, by=deleted_by)
     event.delete()
     reevaluate([candidate_id])
 

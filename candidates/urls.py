@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import candidates, clients, imports, insights, members, review, today
+from .views import candidates, clients, imports, insights, members, records, review, today
 
 app_name = "candidates"
 
@@ -18,6 +18,21 @@ urlpatterns = [
     path("candidates/<int:pk>/decide/", candidates.second_chance_decide, name="decide"),
     path("candidates/<int:pk>/flag/", candidates.flag_set, name="flag"),
     path("candidates/<int:pk>/clear-flag/", candidates.flag_clear, name="clear_flag"),
+    # Corrections (with a reason, kept in the history), export and erasure.
+    path("candidates/<int:pk>/events/<int:event_pk>/", records.event_edit, name="event_edit"),
+    path(
+        "candidates/<int:pk>/events/<int:event_pk>/delete/",
+        records.event_delete,
+        name="event_delete",
+    ),
+    path("candidates/<int:pk>/notes/<int:note_pk>/", records.note_edit, name="note_edit"),
+    path(
+        "candidates/<int:pk>/notes/<int:note_pk>/delete/",
+        records.note_delete,
+        name="note_delete",
+    ),
+    path("candidates/<int:pk>/export.json", records.candidate_export_json, name="export_json"),
+    path("candidates/<int:pk>/erase/", records.candidate_erase, name="erase"),
     # Deciding.
     path("review/", review.review_queue, name="review"),
     path("resubmit/", review.resubmit, name="resubmit"),

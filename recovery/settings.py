@@ -191,9 +191,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
+    # Statuses that the passing of time changes (a misstep crossing its 6- or 24-month
+    # edge). Hourly, not at midnight: the day is TIME_ZONE's while beat runs in UTC, and a
+    # run missed while the worker was down is made up within the hour; a run with nothing
+    # due is one indexed query.
     "reevaluate-statuses-daily": {
         "task": "candidates.tasks.reevaluate_due_candidates",
-        "schedule": crontab(minute=5, hour=0),
+        "schedule": crontab(minute=5),
     },
     # Reminders wait as rows; this claims and emails the due ones (reminders/delivery.py).
     # `expires`: after downtime, stale runs are dropped instead of piling up.
@@ -256,7 +260,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 X_FRAME_OPTIONS = "DENY"
 # The compose health check calls http://.../healthz from inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
 LOGGING = {
     "version": 1,

@@ -25,3 +25,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
         log.exception("health check: the database did not answer")
         return HttpResponse("unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def livez(request: HttpRequest) -> HttpResponse:
+    """Liveness: "ok" whenever the process answers, touching nothing else (no database, no
+    cache). It is also the benchmark's ceiling: a request through the whole middleware stack
+    with nothing behind it (benchmarks/web.py)."""
+    return HttpResponse("ok", content_type="text/plain")

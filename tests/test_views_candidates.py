@@ -380,8 +380,11 @@ def test_candidate_page_shows_each_authors_latest_level_and_their_history(
     assert fresh(c).risk_score == 10
 
 
-# session, user, organization, candidate with owner, events, notes, jobs, reminders due
-DETAIL_QUERIES = 8
+# session, user, organization, candidate with owner, events, notes, jobs, reminders due, the
+# candidate's open reminders (reminders/partials/candidate_reminders.html), and
+# the history of changes: the candidate's, its events' and its notes' history rows, the people
+# and the jobs they name (candidates/audit.py)
+DETAIL_QUERIES = 14
 
 
 @pytest.mark.parametrize("n", [3, 30])

@@ -12,16 +12,19 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject, cached_property, empty
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from reminders import selectors as reminder_selectors
+
 from .. import selectors, services
-from ..access import DECIDERS, RECORDERS, get_for_org, member_required, scoped
-from ..engine import MISSTEPS, Kind
+from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
+from ..audit import candidate_history
+from ..engine import Kind
 from ..forms import (
     CandidateFilterForm,
     CandidateForm,
@@ -33,6 +36,7 @@ from ..forms import (
     SecondChanceRequestForm,
 )
 from ..models import Candidate, Client, Event, Job, User
+from ..pagination import per_page_from
 
 PER_PAGE = 25
 
@@ -48,29 +52,64 @@ def _candidate(request: HttpRequest, pk: int) -> Candidate:
 # --- The list and its export --------------------------------------------------------------
 
 
-def _filtered(request: HttpRequest) -> tuple[CandidateFilterForm, dict, object]:
+def _filter_form(request: HttpRequest) -> tuple[CandidateFilterForm, dict]:
     form = CandidateFilterForm(
         request.GET or None,
         owners=scoped(User, request).order_by("first_name", "last_name", "username"),
         clients=scoped(Client, request).order_by("name"),
         jobs=_jobs(request),
     )
-    filters = form.filters() if request.GET else {}
+    return form, form.filters() if request.GET else {}
+
+
+def _filtered(request: HttpRequest) -> tuple[CandidateFilterForm, dict, object]:
+    form, filters = _filter_form(request)
     candidates = selectors.candidate_search(
         scoped(Candidate, request), scoped(Event, request), **filters
     )
     return form, filters, candidates
 
 
+class _Listing:
+    """The list's filter form and page of results, worked out when the template first asks:
+    never, when the organization's cache has the rendered results ({% orgcache %})."""
+
+    def __init__(self, request: HttpRequest):
+        self.request = request
+
+    @cached_property
+    def _done(self) -> tuple:
+        request = self.request
+        form, filters = _filter_form(request)
+        listing = selectors.candidate_list(
+            scoped(Candidate, request),
+            scoped(Event, request),
+            organization=request.user.organization,
+            filters=filters,
+            page=request.GET.get("page"),
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+            per_page=per_page_from(request.GET.get("per_page"), PER_PAGE),
+        )
+        searching = any(name != "sort" for name in filters)
+        return form, listing, searching
+
+    def lazy(self, pick) -> SimpleLazyObject:
+        return SimpleLazyObject(lambda: pick(*self._done))
+
+
 @member_required()
 def candidate_list(request: HttpRequest) -> HttpResponse:
-    form, filters, candidates = _filtered(request)
-    page = Paginator(candidates, PER_PAGE).get_page(request.GET.get("page"))
-    searching = any(name != "sort" for name in filters)
+    listing = _Listing(request)
     return render(
         request,
         "candidates/candidate_list.html",
-        {"form": form, "page": page, "searching": searching},
+        {
+            "form": listing.lazy(lambda form, listing, searching: form),
+            "page": listing.lazy(lambda form, listing, searching: listing.page),
+            "close_spellings": listing.lazy(lambda form, listing, s: listing.close_spellings),
+            "searching": listing.lazy(lambda form, listing, searching: searching),
+        },
     )
 
 
@@ -185,26 +224,46 @@ def candidate_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail(
     request: HttpRequest, candidate: Candidate, jobs: list[Job] | None = None, **bound
 ) -> HttpResponse:
-    """The candidate page; `bound` holds an invalid form to show with its errors."""
-    page = selectors.candidate_page(candidate)
-    jobs = _jobs(request) if jobs is None else jobs
+    """The candidate page; `bound` holds an invalid form to show with its errors.
+
+    The history, the risk notes and the audit trail are cached for the organization until
+    its next write ({% orgcache %} in the template): `page` and the rest are lazy, and run
+    no query when their part of the page comes from the cache. The forms, which carry the
+    member's CSRF token, are rendered every time from `candidate_actions` (one query)."""
+    page = SimpleLazyObject(lambda: selectors.candidate_page(candidate))
+    actions = SimpleLazyObject(
+        # The history was read (not in the cache)? Then the forms need no query of their own.
+        lambda: selectors.candidate_actions(
+            candidate, page=None if page._wrapped is empty else page
+        )
+    )
+    if jobs is None:
+        jobs = SimpleLazyObject(lambda: _jobs(request))
     today = services.today()
-    last_misstep = next((e for e in reversed(page.events) if e.kind in MISSTEPS), None)
+    # Lazy too: an unbound form's fields come from the cache ({% orgcache %}) on most views.
     forms = {
-        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today}),
-        "note_form": RiskNoteForm(initial={"noted_on": today}),
-        "request_form": SecondChanceRequestForm(
-            candidate=candidate,
-            jobs=jobs,
-            initial={"occurred_on": today, "job": last_misstep.job_id if last_misstep else None},
+        "event_form": SimpleLazyObject(
+            lambda: EventForm(jobs=jobs, initial={"occurred_on": today})
         ),
-        "decide_form": SecondChanceDecideForm(
-            candidate=candidate,
-            jobs=jobs,
-            initial={"job": page.pending_request.job_id if page.pending_request else None},
+        "note_form": SimpleLazyObject(lambda: RiskNoteForm(initial={"noted_on": today})),
+        "request_form": SimpleLazyObject(
+            lambda: SecondChanceRequestForm(
+                candidate=candidate,
+                jobs=jobs,
+                initial={"occurred_on": today, "job": actions.last_misstep_job_id},
+            )
         ),
-        "flag_form": FlagForm(),
-        "clear_form": ClearFlagForm(),
+        "decide_form": SimpleLazyObject(
+            lambda: SecondChanceDecideForm(
+                candidate=candidate,
+                jobs=jobs,
+                initial={
+                    "job": actions.pending_request.job_id if actions.pending_request else None
+                },
+            )
+        ),
+        "flag_form": SimpleLazyObject(FlagForm),
+        "clear_form": SimpleLazyObject(ClearFlagForm),
     }
     forms.update(bound)
     if bound:
@@ -215,11 +274,18 @@ def _detail(
         request,
         "candidates/candidate_detail.html",
         {
+            # Outside the cached fragments: reminders are per person and change on every click.
+            "reminders": reminder_selectors.for_candidate(candidate),
             "candidate": candidate,
             "page": page,
+            "actions": actions,
             "can_record": user.can_record,
             "can_decide": user.is_manager,
+            "can_admin": user.role in ADMINS,
+            "correctable": SimpleLazyObject(lambda: correctable(user, page.events, page.notes)),
+            "audit_entries": SimpleLazyObject(lambda: candidate_history(candidate)),
             "open_form": next(iter(bound), None),
+            "today": today,
             **forms,
         },
     )
@@ -236,7 +302,8 @@ def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResp
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(next_url)
+        # Not redirect(): it would try a `next` without "/" or "." as a view name (a 500).
+        return HttpResponseRedirect(next_url)
     return redirect(candidate)
 
 

@@ -88,7 +88,8 @@ def job_create(request: HttpRequest) -> HttpResponse:
     organization = org_of(request)
     initial = {}
     client_id = request.GET.get("client", "")
-    if client_id.isdigit():
+    # isascii(): "²" is a digit to isdigit() but not a number to int() (a 500).
+    if client_id.isascii() and client_id.isdigit():
         # Only a client of the organization is preselected; anything else is ignored.
         initial["client"] = scoped(Client, request).filter(pk=client_id).first()
     form = JobForm(_posted(request), organization=organization, initial=initial)

@@ -88,7 +88,8 @@ def resubmit(request: HttpRequest) -> HttpResponse:
     jobs = list(scoped(Job, request).select_related("client").order_by("client__name", "title"))
 
     data = request.GET.copy()
-    q = data.get("q", "").strip()[:200]
+    # A NUL cannot be searched for (PostgreSQL refuses it in a query: a 500): drop it.
+    q = data.get("q", "").replace("\x00", "").strip()[:200]
     if "find" in data:
         # A new search: choose again from its matches.
         data["candidate"] = ""

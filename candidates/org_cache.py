@@ -1,0 +1,169 @@
+"""A cache per organization, emptied by every write in it: the counts pages show ("18,051
+candidates", "page 3 of 362", Today's numbers) and rendered fragments of pages (the list's
+results, a candidate's history, Today's panels; the `{% orgcache %}` template tag).
+
+Counting 100,000 candidates reads 100,000 index entries (10 to 20 ms), and rendering 50 rows
+or 60 events costs more than every query of the page; both change only when someone writes.
+So each organization has a version token in the cache, and each entry is stored under
+(organization, token, what it is). A write replaces the token: every entry of that
+organization becomes unreachable at once, is recomputed on next view and left to expire.
+Rules that keep it right:
+
+- Never across organizations: keys hold the organization's id and creation time, tokens are
+  per organization, and fragments never hold anything of one member (no CSRF token, no
+  form a member filled in: those stay outside `{% orgcache %}`). Fragments also vary on the
+  member's time zone and language, and on what the caller passes (filters, role, the day).
+- Never stale after a write: `invalidate()` replaces the token at once (so that the writing
+  transaction itself reads fresh entries) and again once the transaction commits (an entry
+  made in between, from data not yet committed, is stored under the first token only). It
+  is called by `services.reevaluate()`, which every write of events, notes and statuses goes
+  through (services, importer, admin, seeding, the daily task), and, through the signals
+  below, by any save or delete of a candidate, client or job, a member's change of name or
+  deletion, and the creation of an organization. A write that bypasses both (`update()` on a
+  queryset of these models) must call `invalidate()` itself.
+- Only with a cache every process shares (Redis): with the per-process local-memory cache a
+  write in the Celery worker could not reach the web processes, so nothing is cached there
+  (except under pytest, which is one process). Entries also expire after `TTL_SECONDS`, a
+  bound on any surprise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone, translation
+
+TTL_SECONDS = 10 * 60
+_PROCESS_LOCAL = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+# Bumped by every invalidate() in this process, so that a token remembered on an
+# organization object (one request) is never used after a write made by this process.
+_writes = itertools.count()
+_generation = next(_writes)
+
+
+def enabled() -> bool:
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("DummyCache"):
+        return False
+    return backend not in _PROCESS_LOCAL or getattr(settings, "TESTING", False)
+
+
+def _version_key(organization_id: int) -> str:
+    return f"recovery:{connection.settings_dict['NAME']}:org:{organization_id}:version"
+
+
+def _replace_tokens(organization_ids: Iterable[int]) -> None:
+    cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in organization_ids}, timeout=None)
+
+
+def invalidate(organization_ids: Iterable[int | None]) -> None:
+    """Drop every cached entry of these organizations (call it on every write)."""
+    global _generation
+    ids = sorted({pk for pk in organization_ids if pk is not None})
+    if not ids or not enabled():
+        return
+    _generation = next(_writes)
+    _replace_tokens(ids)
+    transaction.on_commit(lambda: _replace_tokens(ids))
+
+
+def _prefix(organization) -> str:
+    """The key prefix of the organization's current entries (one cache read per request)."""
+    remembered = getattr(organization, "_org_cache_prefix", None)
+    if remembered and remembered[0] == _generation:
+        return remembered[1]
+    key = _version_key(organization.pk)
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        token = cache.get(key)
+    prefix = _prefix_of(organization, token)
+    organization._org_cache_prefix = (_generation, prefix)
+    return prefix
+
+
+def _prefix_of(organization, token: str) -> str:
+    return f"recovery:{organization.pk}.{organization.created_at.timestamp():.6f}:{token}"
+
+
+def _key(organization, kind: str, name: str, parts: Iterable) -> str:
+    digest = hashlib.sha256(repr((name, tuple(parts))).encode()).hexdigest()[:32]
+    return f"{_prefix(organization)}:{kind}:{name}:{digest}"
+
+
+def cached_counts(organization, counters: dict[str, tuple[tuple, Callable[[], object]]]) -> dict:
+    """`{name: (key parts, compute)}` -> `{name: value}`: each value from the cache, or
+    computed and cached. One cache round trip when everything is cached."""
+    if not enabled():
+        return {name: compute() for name, (_parts, compute) in counters.items()}
+    keys = {name: _key(organization, "count", name, parts) for name, (parts, _) in counters.items()}
+    found = cache.get_many(list(keys.values()))
+    values, missing = {}, {}
+    for name, key in keys.items():
+        if key in found:
+            values[name] = found[key]
+        else:
+            values[name] = missing[key] = counters[name][1]()
+    if missing:
+        cache.set_many(missing, timeout=TTL_SECONDS)
+    return values
+
+
+def cached_count(organization, name: str, parts: tuple, compute: Callable[[], int]) -> int:
+    return cached_counts(organization, {name: (parts, compute)})[name]
+
+
+def cached_fragment(organization, name: str, parts: Iterable, render: Callable[[], str]) -> str:
+    """Rendered HTML shared by every member of the organization who would see the same."""
+    if organization is None or not enabled():
+        return render()
+    parts = (*parts, timezone.get_current_timezone_name(), translation.get_language())
+    key = _key(organization, "html", name, parts)
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, timeout=TTL_SECONDS)
+    return html
+
+
+# --- Writes that do not go through services.reevaluate() ------------------------------------
+
+
+def _on_write(sender, instance, **kwargs) -> None:
+    invalidate([getattr(instance, "organization_id", None)])
+
+
+def _on_member_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    # Fragments show members' names (owners, "recorded by"); a login, which saves the
+    # member's last_login only, changes nothing shown.
+    if update_fields and set(update_fields) <= {"last_login", "password"}:
+        return
+    _on_write(sender, instance)
+
+
+def _on_organization_created(sender, instance, created, **kwargs) -> None:
+    # A new organization starts from a new token, whatever a reused id left in the cache.
+    if created:
+        invalidate([instance.pk])
+
+
+def connect_signals() -> None:
+    from .models import Candidate, Client, Job, Organization, User
+
+    for model in (Candidate, Client, Job):
+        uid = f"org-cache-{model.__name__}"
+        post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")
+    post_save.connect(_on_member_saved, sender=User, dispatch_uid="org-cache-User-save")
+    post_delete.connect(_on_write, sender=User, dispatch_uid="org-cache-User-delete")
+    post_save.connect(_on_organization_created, sender=Organization, dispatch_uid="org-cache-org")

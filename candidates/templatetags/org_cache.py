@@ -1,0 +1,54 @@
+"""`{% orgcache "name" vary1 vary2 ... [unless=condition] %}...{% endorgcache %}`: the
+enclosed HTML is cached for the member's organization until its next write
+(candidates/org_cache.py); when `condition` holds, it is rendered and not cached (a form
+bound to what a member typed).
+
+Put inside only what every member of the organization sees the same way for the same vary
+values: never a form with a CSRF token, never anything about the member looking at it
+unless it is a vary value. Querysets evaluated inside the block (lazy objects from the view)
+are not run at all when the fragment comes from the cache.
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from candidates.org_cache import cached_fragment
+
+register = template.Library()
+
+
+class OrgCacheNode(template.Node):
+    def __init__(self, nodelist, name, vary, unless=None):
+        self.nodelist, self.name, self.vary, self.unless = nodelist, name, vary, unless
+
+    def render(self, context) -> str:
+        if self.unless is not None and self.unless.resolve(context):
+            return self.nodelist.render(context)
+        request = context.get("request")
+        user = getattr(request, "user", None)
+        organization = getattr(user, "organization", None) if user else None
+        return cached_fragment(
+            organization,
+            str(self.name.resolve(context)),
+            [str(v.resolve(context)) for v in self.vary],
+            lambda: self.nodelist.render(context),
+        )
+
+
+@register.tag("orgcache")
+def do_orgcache(parser, token) -> OrgCacheNode:
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("{% orgcache %} needs a fragment name.")
+    unless = None
+    if bits[-1].startswith("unless="):
+        unless = parser.compile_filter(bits.pop()[len("unless=") :])
+    nodelist = parser.parse(("endorgcache",))
+    parser.delete_first_token()
+    return OrgCacheNode(
+        nodelist,
+        parser.compile_filter(bits[1]),
+        [parser.compile_filter(b) for b in bits[2:]],
+        unless,
+    )
