@@ -24,6 +24,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from reminders import services as reminders_services
+
 from . import services
 from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
 
@@ -387,6 +389,9 @@ class CandidateAdmin(admin.ModelAdmin):
         # Inline events and notes (added, changed or deleted) are saved by now.
         super().save_related(request, form, formsets, change)
         _reevaluate([form.instance.pk])
+        for formset in formsets:
+            if formset.model is Event:
+                _follow_up(formset.new_objects, formset.changed_objects, request)
 
     @admin.action(description="Re-evaluate status", permissions=["change"])
     def reevaluate_status(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
@@ -402,6 +407,10 @@ class ReevaluatesCandidate(admin.ModelAdmin):
         before = form.initial.get("candidate") if change else None
         super().save_model(request, obj, form, change)
         _reevaluate([obj.candidate_id, before])
+        if isinstance(obj, Event):
+            _follow_up(
+                [] if change else [obj], [(obj, form.changed_data)] if change else [], request
+            )
 
     def delete_model(self, request: HttpRequest, obj) -> None:
         candidate_id = obj.candidate_id
@@ -414,6 +423,15 @@ class ReevaluatesCandidate(admin.ModelAdmin):
             candidate_ids = set(queryset.values_list("candidate_id", flat=True))
             super().delete_queryset(request, queryset)
             _reevaluate(candidate_ids)
+
+
+def _follow_up(added: Iterable[Event], changed: Iterable[tuple[Event, list]], request) -> None:
+    """Events written here get the reminders the same event logged on the candidate page
+    gets (services.event_log / event_update call the same hooks)."""
+    for event in added:
+        reminders_services.on_event_logged(event)
+    for event, _fields in changed:
+        reminders_services.on_event_corrected(event, by=request.user)
 
 
 def _correct_on_the_page(url_name: str, obj) -> str:

@@ -223,6 +223,26 @@ def _first_day_outside(day: date, months: int) -> date:
 # --- Evaluation ---------------------------------------------------------------------------
 
 
+def is_live(day: date, as_of: date) -> bool:
+    """A misstep on `day` counts as of `as_of`: not after it, and within 24 months."""
+    return day <= as_of and within_months(day, as_of, LIVE_MONTHS)
+
+
+def flag_stands(history: Iterable, as_of: date) -> bool:
+    """Rule 1's first clause: in history order, the latest flag event up to `as_of` is a
+    `do_not_resubmit` (no later `flag_cleared`). Takes facts or Event rows, in order."""
+    latest = None
+    for event in history:
+        if event.kind in FLAG_KINDS and event.occurred_on <= as_of:
+            latest = event.kind
+    return latest == Kind.DO_NOT_RESUBMIT
+
+
+def dimension_points(levels: Sequence[int]) -> Fraction:
+    """What one risk dimension adds: (average of the authors' latest levels - 1) * 10/3."""
+    return (Fraction(sum(levels), len(levels)) - 1) * NOTE_POINTS_PER_LEVEL
+
+
 def _ordered(events: Iterable[EventFact], as_of: date) -> list[EventFact]:
     # The contract: date order; on the same date, the order they were recorded.
     return sorted(
@@ -244,9 +264,9 @@ def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str
     ]
 
     # Rule 1: burned.
-    flags = [e for e in history if e.kind in FLAG_KINDS]
-    if flags and flags[-1].kind == Kind.DO_NOT_RESUBMIT:
-        return Status.BURNED, [f"{flags[-1].describe}: a do-not-resubmit flag stands"]
+    if flag_stands(history, as_of):
+        flag = [e for e in history if e.kind in FLAG_KINDS][-1]
+        return Status.BURNED, [f"{flag.describe}: a do-not-resubmit flag stands"]
     for gi, grant in enumerate(history):
         if grant.kind != Kind.SECOND_CHANCE_GRANTED or not within_months(
             grant.occurred_on, as_of, LIVE_MONTHS
@@ -329,10 +349,7 @@ def _note_points(notes: Iterable[NoteFact], as_of: date) -> dict[str, Fraction]:
     by_dimension: dict[str, list[int]] = {}
     for (dimension, _author), note in latest.items():
         by_dimension.setdefault(dimension, []).append(note.level)
-    return {
-        dimension: (Fraction(sum(levels), len(levels)) - 1) * NOTE_POINTS_PER_LEVEL
-        for dimension, levels in by_dimension.items()
-    }
+    return {dimension: dimension_points(levels) for dimension, levels in by_dimension.items()}
 
 
 def _changes_on(events: Sequence[EventFact], notes: Sequence[NoteFact], as_of: date) -> date | None:

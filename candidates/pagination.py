@@ -72,6 +72,9 @@ def per_page_from(value: Any, default: int = DEFAULT_PER_PAGE) -> int:
     return min(max(number, 1), MAX_PER_PAGE)
 
 
+MAX_OFFSET_PAGE = 1_000_000
+
+
 def _positive(value: Any) -> int | None:
     """A whole number a database id can be (1 to 2**63 - 1), else None: a cursor or page from
     the URL is whatever someone typed."""
@@ -219,7 +222,9 @@ def offset_page(rows_with_total: QuerySet, *, page: Any, per_page: int, count_qs
     """A page by OFFSET, for lists that are small by nature (search results): the rows come
     annotated with `total` (COUNT(*) OVER ()), so the page and its count are one query; a page
     past the end costs one COUNT more and shows the last page."""
-    number = _positive(page) or 1
+    # Bounded: OFFSET (2**63 / per_page) overflows the database's integer (a 500); no search
+    # result list is a million pages long.
+    number = min(_positive(page) or 1, MAX_OFFSET_PAGE)
     offset = (number - 1) * per_page
     rows = list(rows_with_total[offset : offset + per_page])
     if rows:

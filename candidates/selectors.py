@@ -37,15 +37,16 @@ from .engine import (
     CAUTION_SCORE,
     CAUTION_STATUSES,
     FLAG_KINDS,
-    LIVE_MONTHS,
     MISSTEPS,
     RECOVERY_KINDS,
     SECOND_CHANCE_KINDS,
     Advice,
     Kind,
     Status,
-    within_months,
+    dimension_points,
+    is_live,
 )
+from .engine import flag_stands as engine_flag_stands
 from .models import (
     DIMENSION_CHOICES,
     MISSTEP_VALUES,
@@ -61,6 +62,7 @@ from .models import (
 )
 from .org_cache import cached_count, cached_counts
 from .pagination import DEFAULT_PER_PAGE, Page, keyset_page, offset_page
+from .services import today as server_today
 
 # --- The candidate list -------------------------------------------------------------------
 
@@ -250,8 +252,9 @@ class DimensionSummary:
     @property
     def points(self) -> float | None:
         """What the dimension adds to the risk score (the contract: (average - 1) * 10/3)."""
-        average = self.average
-        return None if average is None else (average - 1) * 10 / 3
+        if not self.authors:
+            return None
+        return float(dimension_points([a.latest.level for a in self.authors]))
 
 
 @dataclass
@@ -308,9 +311,6 @@ def candidate_page(candidate: Candidate) -> CandidatePage:
         reverse=True,
     )
 
-    flags = [e for e in events if e.kind in FLAG_KINDS]
-    flag_stands = bool(flags) and flags[-1].kind == Kind.DO_NOT_RESUBMIT
-
     pending_request = None
     if candidate.status == Status.REQUESTED:
         pending_request = next(
@@ -322,7 +322,7 @@ def candidate_page(candidate: Candidate) -> CandidatePage:
         notes=notes,
         timeline=timeline,
         dimensions=risk_notes_by_dimension(notes),
-        flag_stands=flag_stands,
+        flag_stands=engine_flag_stands(events, server_today()),
         pending_request=pending_request,
     )
 
@@ -361,7 +361,6 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
         .select_related("job__client")
         .order_by("occurred_on", "id")
     )
-    flags = [e for e in events if e.kind in FLAG_KINDS]
     last_misstep = next((e for e in reversed(events) if e.kind in MISSTEPS), None)
     pending = None
     if candidate.status == Status.REQUESTED:
@@ -370,7 +369,7 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
         )
     has_history = bool(events) or (candidate.events.exists() or candidate.risk_notes.exists())
     return CandidateActions(
-        flag_stands=bool(flags) and flags[-1].kind == Kind.DO_NOT_RESUBMIT,
+        flag_stands=engine_flag_stands(events, server_today()),
         pending_request=pending,
         last_misstep_job_id=last_misstep.job_id if last_misstep else None,
         has_history=has_history,
@@ -379,8 +378,9 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
 
 def flag_stands(candidate: Candidate) -> bool:
     """Whether a do-not-resubmit flag stands (no later flag_cleared), in one query."""
+    today = server_today()
     latest = (
-        candidate.events.filter(kind__in=FLAG_KINDS)
+        candidate.events.filter(kind__in=FLAG_KINDS, occurred_on__lte=today)
         .order_by("-occurred_on", "-id")
         .values_list("kind", flat=True)
         .first()
@@ -578,13 +578,7 @@ class HiringQuestions:
 def live_missteps(history: Iterable[Event], *, today: date) -> list[Event]:
     """The missteps that count (within 24 months, not dated after today), newest first."""
     return sorted(
-        (
-            e
-            for e in history
-            if e.kind in MISSTEPS
-            and e.occurred_on <= today
-            and within_months(e.occurred_on, today, LIVE_MONTHS)
-        ),
+        (e for e in history if e.kind in MISSTEPS and is_live(e.occurred_on, today)),
         key=lambda e: (e.occurred_on, e.pk),
         reverse=True,
     )

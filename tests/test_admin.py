@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from candidates import services
 from candidates.models import Candidate, Client, Event, Job, Organization, RiskNote, User
+from reminders.models import Reminder
 
 from .factories import ClientFactory, JobFactory, OrganizationFactory, UserFactory
 
@@ -252,6 +253,28 @@ def test_adding_an_event_in_the_admin_updates_status(admin_client, kwame):
     kwame.refresh_from_db()
     assert kwame.status == "stumbled"
     assert kwame.events.count() == 2
+
+
+def test_a_misstep_added_in_the_admin_gets_its_follow_up_reminder(admin_client, kwame):
+    data = event_form(kwame.events.get(), kind="no_show", reason="commute", job="")
+    data["occurred_on"] = days_ago(1).isoformat()
+    assert admin_client.post(url("event", "add"), data).status_code == 302
+    misstep = kwame.events.get(kind="no_show", occurred_on=days_ago(1))
+    assert Reminder.objects.filter(event=misstep, kind="follow_up").exists()
+
+
+def test_a_misstep_added_inline_gets_its_follow_up_reminder(admin_client, kwame):
+    data = candidate_form(
+        kwame,
+        events=[kwame.events.get()],
+        notes=[kwame.risk_notes.get()],
+        new_events=[
+            {"kind": "no_show", "reason": "commute", "occurred_on": days_ago(1).isoformat()}
+        ],
+    )
+    assert admin_client.post(url("candidate", "change", kwame.pk), data).status_code == 302
+    misstep = kwame.events.get(kind="no_show", occurred_on=days_ago(1))
+    assert Reminder.objects.filter(event=misstep, kind="follow_up").exists()
 
 
 def test_an_event_cannot_be_deleted_in_the_admin_only_on_the_candidate_page(admin_client, kwame):

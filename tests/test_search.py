@@ -47,6 +47,12 @@ def test_finds_a_substring_of_the_name_or_the_email_whatever_the_case(client, re
     assert names(client, "owals") == ["Anna Kowalski"]
 
 
+@pytest.mark.parametrize("page", ["9223372036854775807", "99999999999999999", "1000001"])
+def test_a_page_far_past_the_end_shows_the_last_page_of_matches(client, recruiter, people, page):
+    client.force_login(recruiter)
+    assert set(names(client, "murph", page=page)) == {"Noah Murphy", "Lena Murphy-Jones"}
+
+
 def test_one_or_two_letters_match_the_start_of_the_name_or_email_only(client, recruiter, people):
     client.force_login(recruiter)
     # "le" is inside Kathleen and Lena's surname... but begins only Lena and lee.ann@.

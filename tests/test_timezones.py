@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from candidates import services
@@ -55,3 +56,23 @@ def test_a_member_in_another_zone_sees_the_same_instant_in_their_own_time(client
     page = client.get(reverse("candidates:detail", args=[candidate.pk])).content.decode()
     local = when.astimezone(ZoneInfo("America/New_York"))
     assert local.strftime("%H:%M") in page
+
+
+def test_the_date_a_form_offers_is_the_members_today_and_is_accepted(client, org, recruiter):
+    """8 p.m. in New York is already tomorrow in UTC: the event form must offer (and accept)
+    the New York date, not the server's."""
+    recruiter.time_zone = "America/New_York"
+    recruiter.save()
+    candidate = services.candidate_create(organization=org, email="n@example.com", name="Ny")
+    client.force_login(recruiter)
+    evening = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 20:00 on 2 March in New York
+    with time_machine.travel(evening, tick=False):
+        page = client.get(reverse("candidates:detail", args=[candidate.pk]))
+        offered = page.context["event_form"].initial["occurred_on"]
+        assert offered == date(2026, 3, 2)
+        response = client.post(
+            reverse("candidates:log_event", args=[candidate.pk]),
+            {"kind": "late", "occurred_on": offered.isoformat(), "reason": "commute"},
+        )
+    assert response.status_code == 302
+    assert Event.objects.get(candidate=candidate).occurred_on == date(2026, 3, 2)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from candidates import services
 from candidates.models import Candidate, Event, RiskNote
 
-from .factories import JobFactory, UserFactory
+from .factories import EventFactory, JobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -882,3 +882,20 @@ def test_upcoming_interview_time_is_shown_on_the_candidate(client, org, manager)
     )
     client.force_login(manager)
     assert "Interview on" in text_of(client.get(detail_url(c)))
+
+
+def test_a_flag_dated_in_the_future_does_not_stand_yet(client, org, recruiter):
+    """Imports accept dates up to a year ahead: a future flag burns nobody today (the engine's
+    as-of rule), so the page must not offer to clear it nor refuse a new one."""
+    candidate = services.candidate_create(organization=org, email="f@example.com", name="Fay")
+    EventFactory(
+        candidate=candidate,
+        kind="do_not_resubmit",
+        occurred_on=services.today() + timedelta(days=30),
+        notes="Planned",
+    )
+    services.reevaluate([candidate.pk])
+    client.force_login(recruiter)
+    page = client.get(detail_url(candidate)).content.decode()
+    assert "Clear the flag" not in page
+    assert action_url("flag", candidate) in page

@@ -239,7 +239,8 @@ def _detail(
     )
     if jobs is None:
         jobs = SimpleLazyObject(lambda: _jobs(request))
-    today = services.today()
+    # The member's own today (the forms check dates against it), not the server's.
+    today = timezone.localdate()
     # Lazy too: an unbound form's fields come from the cache ({% orgcache %}) on most views.
     forms = {
         "event_form": SimpleLazyObject(
