@@ -185,6 +185,20 @@ SORT_KEYS: dict[str, tuple[bool, tuple]] = {
 }
 
 
+# The engine's result as stored on a candidate: written only by services.reevaluate().
+STORED_RESULT_FIELDS = (
+    "status",
+    "risk_score",
+    "advice",
+    "live_missteps",
+    "explanation",
+    "last_event_on",
+    "status_as_of",
+    "status_changes_on",
+    "requested_on",
+)
+
+
 class CandidateQuerySet(models.QuerySet):
     def for_org(self, organization: Organization) -> CandidateQuerySet:
         return self.filter(organization=organization)
@@ -234,20 +248,7 @@ class Candidate(models.Model):
     objects = CandidateQuerySet.as_manager()
     # Every earlier version of what people typed; the engine's stored result is derived
     # (re-computed on every write and nightly), so it is left out of the history.
-    history = HistoricalRecords(
-        excluded_fields=[
-            "updated_at",
-            "status",
-            "risk_score",
-            "advice",
-            "live_missteps",
-            "explanation",
-            "last_event_on",
-            "status_as_of",
-            "status_changes_on",
-            "requested_on",
-        ]
-    )
+    history = HistoricalRecords(excluded_fields=["updated_at", *STORED_RESULT_FIELDS])
 
     class Meta:
         ordering = ["name"]

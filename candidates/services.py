@@ -19,7 +19,16 @@ from reminders import services as reminders_services
 
 from . import org_cache
 from .engine import Evaluation, EventFact, Kind, NoteFact, Status, evaluate
-from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
+from .models import (
+    STORED_RESULT_FIELDS,
+    Candidate,
+    Client,
+    Event,
+    Job,
+    Organization,
+    RiskNote,
+    User,
+)
 
 
 def today() -> date:
@@ -73,17 +82,7 @@ def _apply(candidate: Candidate, result: Evaluation, last_event_on: date | None)
     candidate.status_changes_on = result.changes_on
 
 
-STORED_FIELDS = [
-    "status",
-    "risk_score",
-    "advice",
-    "live_missteps",
-    "explanation",
-    "last_event_on",
-    "status_as_of",
-    "status_changes_on",
-    "requested_on",
-]
+STORED_FIELDS = list(STORED_RESULT_FIELDS)
 
 
 def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> int:
@@ -339,6 +338,16 @@ def second_chance_decide(
     occurred_on: date | None = None,
     interview_at: datetime | None = None,
 ) -> Event:
+    """Grant or refuse; the decision answers the latest request, so by default it is for the
+    job that request was made for (from the candidate page and the review queue alike)."""
+    if job is None:
+        request = (
+            candidate.events.filter(kind=Kind.SECOND_CHANCE_REQUESTED)
+            .select_related("job")
+            .order_by("-occurred_on", "-id")
+            .first()
+        )
+        job = request.job if request else None
     return event_log(
         candidate=candidate,
         kind=Kind.SECOND_CHANCE_GRANTED if grant else Kind.SECOND_CHANCE_REFUSED,

@@ -277,6 +277,14 @@ def test_manager_grants_without_an_interview_time(client, org, job, manager):
     assert fresh(ann).status == "second_chance"
 
 
+def test_a_decision_without_a_job_answers_for_the_requests_job(client, org, job, manager):
+    ann = requested(org, "ann@example.com", job)
+    client.force_login(manager)
+    response = client.post(REVIEW, {"candidate": ann.pk, "decision": "grant", "job": ""})
+    assert response.status_code == 302
+    assert ann.events.get(kind="second_chance_granted").job == job
+
+
 def test_admin_refuses_with_a_note(client, org, job, org_admin):
     ann = requested(org, "ann@example.com", job, name="Ann Lee")
     client.force_login(org_admin)

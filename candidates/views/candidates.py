@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -187,8 +188,12 @@ def _save_candidate(request: HttpRequest, form: CandidateForm, candidate: Candid
             return services.candidate_create(organization=form.organization, **data)
         return services.candidate_update(candidate=candidate, **data)
     except ValidationError as exc:
-        # A race on the email's uniqueness ends here, as a message, not as a 500.
         form.add_error(None, exc.messages)
+        return None
+    except IntegrityError:
+        # Two people adding the same email at once: the database's unique constraint decides,
+        # and the loser gets a message, not a 500.
+        form.add_error("email", "A candidate with this email already exists.")
         return None
 
 
@@ -364,23 +369,12 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
     if form.is_valid():
         data = form.cleaned_data
-        job = data["job"]
-        if job is None:
-            # The decision answers the request: by default, for the job it was made for.
-            job = (
-                scoped(Event, request)
-                .filter(candidate=candidate, kind=Kind.SECOND_CHANCE_REQUESTED)
-                .select_related("job")
-                .order_by("-occurred_on", "-id")
-                .first()
-            )
-            job = job.job if job else None
         services.second_chance_decide(
             candidate=candidate,
             grant=form.grant,
             decided_by=request.user,
             note=data["note"].strip(),
-            job=job,
+            job=data["job"],
             interview_at=data["interview_at"],
         )
         verdict = "granted" if form.grant else "refused"
