@@ -14,6 +14,7 @@ import time
 
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -143,3 +144,15 @@ def end_sessions_of_inactive_member(sender, instance: User, created: bool, **kwa
     # Same database, same transaction: if the deactivation rolls back, so does this.
     ended = end_member_sessions(instance.pk)
     log.info("member deactivated user=%s sessions_ended=%s", instance.pk, ended)
+
+
+class MemberBackend(ModelBackend):
+    """Django's ModelBackend, loading the member's organization with the member: every page
+    reads `request.user.organization` (the scoping helper), so this saves a query a page."""
+
+    def get_user(self, user_id):
+        try:
+            user = User._default_manager.select_related("organization").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

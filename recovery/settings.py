@@ -126,7 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # member's password is stopped, but cannot lock that member out from their own machine.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the member's organization loaded in the same query.
+    "candidates.accounts.MemberBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))

@@ -79,14 +79,14 @@ def queries_of(client, url, params=None) -> int:
 
 # --- A fixed number of queries ------------------------------------------------------------
 
-# First view (nothing cached): session, user, organization, the filter form's jobs, members
+# First view (nothing cached): session, user with organization, the filter form's jobs, members
 # and clients, the count, the page's rows, my reminders due (nav). A cursor page adds the
 # cursor row's lookup; a search has its count in the rows' query.
-LIST_FIRST = 9
-LIST_CURSOR_FIRST = 10
-SEARCH_FIRST = 8
-# Served from the organization's cache: session, user, organization, my reminders due.
-CACHED = 4
+LIST_FIRST = 8
+LIST_CURSOR_FIRST = 9
+SEARCH_FIRST = 7
+# Served from the organization's cache: session, user with organization, my reminders due.
+CACHED = 3
 
 
 @pytest.mark.parametrize("n", [3, 24])
@@ -138,12 +138,12 @@ def test_search_runs_a_fixed_number_of_queries(
         client.get(LIST, {"q": "sam", "per_page": 2})
 
 
-# First view: session, user, organization, candidate, events, notes, jobs, my reminders due,
+# First view: session, user with organization, candidate, events, notes, jobs, my reminders due,
 # the candidate's reminders, and the history of changes (five queries, candidates/audit.py).
-DETAIL_FIRST = 14
-# From the cache: session, user, organization, candidate, the few events the forms need
+DETAIL_FIRST = 13
+# From the cache: session, user with organization, candidate, the few events the forms need
 # (flag, request, last misstep), my reminders due, the candidate's reminders.
-DETAIL_CACHED = 7
+DETAIL_CACHED = 6
 
 
 @pytest.mark.parametrize("n", [5, 50])
@@ -160,11 +160,11 @@ def test_candidate_page_runs_a_fixed_number_of_queries(
         client.get(url)
 
 
-# First view (a manager: every panel): session, user, organization, my reminders due today,
+# First view (a manager: every panel): session, user with organization, my reminders due today,
 # stumbled rows, pending rows, upcoming, status counts, stumbled count, my reminders due
 # (nav). From the cache: the same without the panels.
-TODAY_FIRST = 10
-TODAY_CACHED = 5
+TODAY_FIRST = 9
+TODAY_CACHED = 4
 
 
 @pytest.mark.parametrize("n", [3, 24])

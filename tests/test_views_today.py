@@ -127,11 +127,11 @@ def test_empty_organization_invites_to_import_or_add(client, org, recruiter):
     assert reverse("candidates:import") in page and reverse("candidates:create") in page
 
 
-# session, user, organization, stumbled rows, upcoming, pending rows, the navigation's count
+# session, user with organization, stumbled rows, upcoming, pending rows, the navigation's count
 # of my reminders due, my reminders due today (reminders/partials/due_today.html), and the
 # counts (per status, stumbled) that a later view reads from the
 # cache until the next write (tests/test_performance.py)
-TODAY_QUERIES = 10
+TODAY_QUERIES = 9
 
 
 @pytest.mark.parametrize("n", [3, 30])
