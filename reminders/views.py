@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from candidates.access import get_for_org, member_required, scoped
 from candidates.models import Candidate, User
+from candidates.views.common import back_to
 
 from . import selectors, services
 from .forms import ReminderForm
@@ -25,13 +25,7 @@ from .rules import SNOOZES
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        # Not redirect(): it would try a `next` without "/" or "." as a view name (a 500).
-        return HttpResponseRedirect(next_url)
-    return redirect("reminders:list")
+    return back_to(request, "reminders:list")
 
 
 def _reminder(request: HttpRequest, pk: int) -> Reminder:

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property, empty
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from reminders import selectors as reminder_selectors
@@ -38,6 +37,7 @@ from ..forms import (
 )
 from ..models import Candidate, Client, Event, Job, User
 from ..pagination import per_page_from
+from .common import back_to
 
 PER_PAGE = 25
 
@@ -304,13 +304,7 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResponse:
     messages.success(request, message)
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        # Not redirect(): it would try a `next` without "/" or "." as a view name (a 500).
-        return HttpResponseRedirect(next_url)
-    return redirect(candidate)
+    return back_to(request, candidate)
 
 
 @require_POST

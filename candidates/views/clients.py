@@ -23,14 +23,9 @@ from ..access import get_for_org, member_required, org_of, scoped
 from ..engine import Kind
 from ..forms import ClientForm, JobForm
 from ..models import Candidate, Client, Event, Job
+from .common import posted
 
 T = TypeVar("T")
-
-
-def _posted(request: HttpRequest):
-    # Not `request.POST or None`: an empty POST must still be validated (and say what is
-    # missing) rather than show a blank form.
-    return request.POST if request.method == "POST" else None
 
 
 def _save(form, write: Callable[[], T]) -> T | None:
@@ -55,7 +50,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
     organization = org_of(request)
-    form = ClientForm(_posted(request), organization=organization)
+    form = ClientForm(posted(request), organization=organization)
     if request.method == "POST" and form.is_valid():
         client = _save(
             form,
@@ -73,7 +68,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_org(Client, request, pk=pk)
-    form = ClientForm(_posted(request), organization=org_of(request), instance=client)
+    form = ClientForm(posted(request), organization=org_of(request), instance=client)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
         if _save(form, lambda: services.client_update(client=client, name=name)):
@@ -92,7 +87,7 @@ def job_create(request: HttpRequest) -> HttpResponse:
     if client_id.isascii() and client_id.isdigit():
         # Only a client of the organization is preselected; anything else is ignored.
         initial["client"] = scoped(Client, request).filter(pk=client_id).first()
-    form = JobForm(_posted(request), organization=organization, initial=initial)
+    form = JobForm(posted(request), organization=organization, initial=initial)
     if request.method == "POST" and form.is_valid():
         job = _save(
             form, lambda: services.job_create(organization=organization, **form.cleaned_data)
@@ -129,7 +124,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def job_edit(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_for_org(Job.objects.select_related("client"), request, pk=pk)
-    form = JobForm(_posted(request), organization=org_of(request), instance=job)
+    form = JobForm(posted(request), organization=org_of(request), instance=job)
     if (
         request.method == "POST"
         and form.is_valid()

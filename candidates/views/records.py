@@ -28,12 +28,9 @@ from ..engine import Kind
 from ..forms import DeleteForm, EraseForm, EventEditForm, RiskNoteEditForm
 from ..models import Candidate, Event, RiskNote
 from .candidates import _candidate, _jobs
+from .common import posted
 
 log = logging.getLogger("recovery.privacy")
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
 
 
 # --- Events -------------------------------------------------------------------------------
@@ -72,7 +69,7 @@ def _event_page(request, candidate, event, form, delete_form) -> HttpResponse:
 def event_edit(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
     candidate = _candidate(request, pk)
     event = _event(request, candidate, event_pk)
-    form = EventEditForm(_posted(request), event=event, jobs=_jobs(request))
+    form = EventEditForm(posted(request), event=event, jobs=_jobs(request))
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
         if not changes:
@@ -147,7 +144,7 @@ def _note_page(request, candidate, note, form, delete_form) -> HttpResponse:
 def note_edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     candidate = _candidate(request, pk)
     note = _note(request, candidate, note_pk)
-    form = RiskNoteEditForm(_posted(request), risk_note=note)
+    form = RiskNoteEditForm(posted(request), risk_note=note)
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
         if not changes:
@@ -216,7 +213,7 @@ def candidate_erase(request: HttpRequest, pk: int) -> HttpResponse:
     if privacy.is_erased(candidate):
         messages.info(request, f"{candidate.name} is already erased.")
         return redirect(candidate)
-    form = EraseForm(_posted(request))
+    form = EraseForm(posted(request))
     if request.method == "POST" and form.is_valid():
         erased = privacy.erase_candidate(
             candidate=candidate, erased_by=request.user, reason=form.cleaned_data["reason"]
