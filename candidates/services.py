@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -85,6 +85,41 @@ def _apply(candidate: Candidate, result: Evaluation, last_event_on: date | None)
 STORED_FIELDS = list(STORED_RESULT_FIELDS)
 
 
+def _store_results(candidates: list[Candidate]) -> None:
+    """Write the stored result fields of these candidates back.
+
+    On PostgreSQL: one `UPDATE ... FROM unnest(arrays)` per 5,000 rows. Django's bulk_update
+    builds a CASE WHEN per row and field, which costs the seeder of 100,000 candidates most of
+    its time (the query is built in Python, and PostgreSQL scans each CASE). Elsewhere (the
+    SQLite of `make run`), bulk_update.
+    """
+    if connection.vendor != "postgresql":
+        Candidate.objects.bulk_update(candidates, STORED_FIELDS, batch_size=500)
+        return
+    meta = Candidate._meta
+    fields = [meta.pk, *(meta.get_field(name) for name in STORED_FIELDS)]
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    types = [f.rel_db_type(connection) if f.primary_key else f.db_type(connection) for f in fields]
+    # Identifiers from the model, quoted; every value a parameter.
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} AS c SET "  # noqa: S608
+        + ", ".join(f"{col} = v.{col}" for col in columns[1:])
+        + " FROM unnest("
+        + ", ".join(f"%s::{t}[]" for t in types)
+        + f") AS v({', '.join(columns)}) WHERE c.{columns[0]} = v.{columns[0]}"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(candidates), 5000):
+            batch = candidates[start : start + 5000]
+            cursor.execute(
+                sql,
+                [
+                    [f.get_db_prep_save(getattr(c, f.attname), connection) for c in batch]
+                    for f in fields
+                ],
+            )
+
+
 def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> int:
     """Run the engine for these candidates and store its result; returns how many."""
     as_of = as_of or today()
@@ -107,7 +142,7 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
             result = evaluate(events, notes, as_of=as_of)
             _apply(candidate, result, last_dates.get(candidate.pk))
             candidate.requested_on = _requested_on(events, result)
-        Candidate.objects.bulk_update(candidates, STORED_FIELDS, batch_size=1000)
+        _store_results(candidates)
         # Cached counts ("page 3 of 362", Today's numbers) of these organizations are stale.
         org_cache.invalidate({c.organization_id for c in candidates})
     return len(candidates)
