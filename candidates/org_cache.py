@@ -157,13 +157,20 @@ def _on_organization_created(sender, instance, created, **kwargs) -> None:
         invalidate([instance.pk])
 
 
+def watch(model) -> None:
+    """Invalidate the organization's entries on every save or delete of `model` (which has
+    an `organization_id`). Other apps call it for the models their fragments show
+    (reminders/apps.py)."""
+    uid = f"org-cache-{model._meta.label}"
+    post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
+    post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")
+
+
 def connect_signals() -> None:
     from .models import Candidate, Client, Job, Organization, User
 
     for model in (Candidate, Client, Job):
-        uid = f"org-cache-{model.__name__}"
-        post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
-        post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")
+        watch(model)
     post_save.connect(_on_member_saved, sender=User, dispatch_uid="org-cache-User-save")
     post_delete.connect(_on_write, sender=User, dispatch_uid="org-cache-User-delete")
     post_save.connect(_on_organization_created, sender=Organization, dispatch_uid="org-cache-org")

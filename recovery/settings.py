@@ -137,7 +137,8 @@ AXES_LOCKOUT_CALLABLE = "candidates.accounts.lockout_response"  # 429 and a page
 AXES_USERNAME_CALLABLE = "candidates.accounts.login_username"
 AXES_CLIENT_IP_CALLABLE = "candidates.accounts.client_ip"
 
-# Database sessions that know their member, so deactivating a member ends all of theirs.
+# Database sessions that know their member, so deactivating a member ends all of theirs
+# (read through Redis when Redis is the cache, below).
 SESSION_ENGINE = "candidates.sessions"
 # Idle timeout: a session unused for this long is over (recovery.middleware slides it).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=120) * 60
@@ -159,11 +160,14 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, with one Redis client per process instead of one per read.
+            "BACKEND": "recovery.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+    # Sessions read from Redis, written to both (candidates/sessions.py): a query less a page.
+    SESSION_ENGINE = "candidates.sessions_cached"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: kombu's filesystem transport needs no server, so `make run` can

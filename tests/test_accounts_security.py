@@ -262,3 +262,27 @@ def test_a_forged_address_that_is_not_an_address_falls_back_to_the_socket(
 
     assert statuses[-1] == 429
     assert set(statuses[:-1]) == {200}
+
+
+def test_with_sessions_in_redis_deactivating_a_member_empties_the_cache_too(settings, recruiter):
+    """The Redis session engine (REDIS_URL) reads sessions from the cache: ending a member's
+    sessions must drop them there as well as in the table."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import caches
+
+    settings.SESSION_ENGINE = "candidates.sessions_cached"
+    laptop = Client()
+    laptop.force_login(recruiter)
+    assert laptop.get(reverse("candidates:today")).status_code == 200
+    key = laptop.session.session_key
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    assert cache.get(KEY_PREFIX + key) is not None  # read from there
+
+    services.member_update(member=recruiter, role=recruiter.role, is_active=False)
+
+    assert cache.get(KEY_PREFIX + key) is None
+    assert not MemberSession.objects.filter(user_id=recruiter.pk).exists()
+    recruiter.is_active = True  # even back in the team, the old session is gone
+    recruiter.save()
+    response = laptop.get(reverse("candidates:today"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))

@@ -3,6 +3,7 @@ partials the candidate and Today pages include."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -319,3 +320,71 @@ def test_the_today_page_shows_my_reminders_due_today(client, recruiter, mine, ca
     assert "My reminders due today" in page
     assert "Call Sam" in page
     assert "Next week" not in page
+
+
+# --- Cached with the organization's pages, never stale ------------------------------------
+# The nav's count, Today's "due today" and the candidate page's reminders are cached until the
+# organization's next write (candidates/org_cache.py); a reminder's write is one.
+
+
+def due_badge(page: str) -> str | None:
+    found = re.search(r'aria-label="(\d+) due"', page)
+    return found.group(1) if found else None
+
+
+def test_done_on_a_cached_today_page_takes_it_off_at_once(client, recruiter, mine):
+    client.force_login(recruiter)
+    today = reverse("candidates:today")
+    before = client.get(today).content.decode()
+    assert "Call Sam" in before and due_badge(before) == "1"
+
+    act(client, mine, "done", next=today)
+
+    after = client.get(today).content.decode()
+    assert "Nothing is due today." in after  # ("Done: Call Sam." flashes above)
+    assert due_badge(after) is None
+
+
+def test_a_reminder_added_or_cancelled_shows_on_a_cached_candidate_page(
+    client, recruiter, candidate
+):
+    client.force_login(recruiter)
+    url = candidate.get_absolute_url()
+    assert "No open reminder about Sam Carter" in client.get(url).content.decode()
+
+    added = ReminderFactory(
+        user=recruiter, candidate=candidate, title="Ring back", due_at=NOW + timedelta(days=1)
+    )
+    assert "Ring back" in client.get(url).content.decode()
+
+    act(client, added, "cancel", next=url)
+    assert "No open reminder about Sam Carter" in client.get(url).content.decode()
+
+
+def test_the_nav_count_takes_in_a_reminder_falling_due_within_the_minute(
+    client, clock, recruiter, mine, candidate
+):
+    ReminderFactory(user=recruiter, candidate=candidate, due_at=NOW + timedelta(seconds=90))
+    client.force_login(recruiter)
+    assert due_badge(client.get(LIST).content.decode()) == "1"
+    clock.shift(timedelta(seconds=60))
+    assert due_badge(client.get(LIST).content.decode()) == "1"  # not due yet
+    clock.shift(timedelta(seconds=60))
+    assert due_badge(client.get(LIST).content.decode()) == "2"
+
+
+def test_an_email_that_failed_shows_on_a_candidate_page_seen_before(
+    client, manager, headhunter, candidate
+):
+    from reminders import delivery
+
+    ReminderFactory(user=headhunter, candidate=candidate, title="Call Sam", due_at=NOW)
+    headhunter.is_active = False  # the dispatcher gives up on a deactivated member at once
+    headhunter.save()
+    client.force_login(manager)
+    url = candidate.get_absolute_url()
+    assert "Email failed" not in client.get(url).content.decode()
+
+    assert delivery.dispatch_due(now=NOW).failed == 1
+
+    assert "Email failed" in client.get(url).content.decode()

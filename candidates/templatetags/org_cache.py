@@ -4,18 +4,28 @@ enclosed HTML is cached for the member's organization until its next write
 bound to what a member typed).
 
 Put inside only what every member of the organization sees the same way for the same vary
-values: never a form with a CSRF token, never anything about the member looking at it
-unless it is a vary value. Querysets evaluated inside the block (lazy objects from the view)
-are not run at all when the fragment comes from the cache.
+values: never anything about the member looking at it unless it is a vary value (their id,
+role). Forms are fine: a `{% csrf_token %}` inside is cached as a placeholder and replaced by
+the member's own token on every view, so a fragment never carries anyone's token. Querysets
+evaluated inside the block (lazy objects from the view) are not run at all when the
+fragment comes from the cache.
 """
 
 from __future__ import annotations
 
 from django import template
+from django.utils.crypto import salted_hmac
 
 from candidates.org_cache import cached_fragment
 
 register = template.Library()
+
+
+def csrf_placeholder() -> str:
+    """What `{% csrf_token %}` writes into a cached fragment. The same in every process of a
+    deployment (fragments are shared through Redis), and not guessable without SECRET_KEY,
+    so text typed by a user cannot pass for it."""
+    return "csrf-" + salted_hmac("recovery.orgcache", "csrf placeholder").hexdigest()[:32]
 
 
 class OrgCacheNode(template.Node):
@@ -28,12 +38,21 @@ class OrgCacheNode(template.Node):
         request = context.get("request")
         user = getattr(request, "user", None)
         organization = getattr(user, "organization", None) if user else None
-        return cached_fragment(
+        placeholder = csrf_placeholder()
+
+        def render() -> str:
+            with context.push(csrf_token=placeholder):
+                return self.nodelist.render(context)
+
+        html = cached_fragment(
             organization,
             str(self.name.resolve(context)),
             [str(v.resolve(context)) for v in self.vary],
-            lambda: self.nodelist.render(context),
+            render,
         )
+        if placeholder in html:
+            html = html.replace(placeholder, str(context.get("csrf_token", "")))
+        return html
 
 
 @register.tag("orgcache")

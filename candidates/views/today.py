@@ -17,8 +17,8 @@ SHOWN = 10
 
 @member_required()
 def today(request):
-    candidates = scoped(Candidate, request)
-    events = scoped(Event, request)
+    candidates = SimpleLazyObject(lambda: scoped(Candidate, request))
+    events = SimpleLazyObject(lambda: scoped(Event, request))
     today = timezone.localdate()
     now = timezone.now()
     # Everything here is lazy: the panels are cached for the organization until its next
@@ -32,16 +32,24 @@ def today(request):
     context = {
         "today": today,
         "this_minute": now.replace(second=0, microsecond=0).isoformat(),
-        "stumbled": selectors.stumbled_without_follow_up(candidates, today=today)[:SHOWN],
+        "stumbled": SimpleLazyObject(
+            lambda: list(selectors.stumbled_without_follow_up(candidates, today=today)[:SHOWN])
+        ),
         "stumbled_count": SimpleLazyObject(lambda: numbers["stumbled"]),
-        "upcoming": selectors.upcoming_second_chance_interviews(events, now=now)[:SHOWN],
+        "upcoming": SimpleLazyObject(
+            lambda: list(selectors.upcoming_second_chance_interviews(events, now=now)[:SHOWN])
+        ),
         "numbers": SimpleLazyObject(lambda: numbers["statuses"]),
         "no_follow_up_days": selectors.NO_FOLLOW_UP_DAYS,
-        # Mine, never cached: done and snooze change it from one click to the next.
-        "reminders_today": reminder_selectors.due_for_user(request.user, now),
+        # Mine, cached for me only ("today-reminders"); a done or snooze is a write.
+        "reminders_today": SimpleLazyObject(
+            lambda: list(reminder_selectors.due_for_user(request.user, now))
+        ),
     }
     if request.user.is_manager:
-        context["pending"] = selectors.pending_requests(candidates, events)[:SHOWN]
+        context["pending"] = SimpleLazyObject(
+            lambda: list(selectors.pending_requests(candidates, events)[:SHOWN])
+        )
         # Every candidate with status "requested" waits for a decision: no second count.
         context["pending_count"] = SimpleLazyObject(
             lambda: next(
