@@ -90,7 +90,6 @@ def queries_of(client, url, params=None) -> int:
 # --- A fixed number of queries ------------------------------------------------------------
 
 
-
 @pytest.mark.parametrize("n", [3, 24])
 def test_list_runs_a_fixed_number_of_queries_first_and_from_the_cache(
     client, org, recruiter, n, django_assert_num_queries
@@ -141,8 +140,6 @@ def test_search_runs_a_fixed_number_of_queries(
         client.get(LIST, {"q": "sam", "per_page": 2})
 
 
-
-
 @pytest.mark.parametrize("n", [5, 50])
 def test_candidate_page_runs_a_fixed_number_of_queries(
     client, org, recruiter, n, django_assert_num_queries
@@ -155,8 +152,6 @@ def test_candidate_page_runs_a_fixed_number_of_queries(
     assert len(response.context["page"].timeline) == n + 1
     with django_assert_num_queries(DETAIL_CACHED):
         client.get(url)
-
-
 
 
 @pytest.mark.parametrize("n", [3, 24])
