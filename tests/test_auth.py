@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from candidates.models import User
@@ -160,6 +161,38 @@ def test_layout_has_a_skip_link_landmarks_and_marks_the_current_page(client, rec
     assert '<main id="main"' in page
     assert '<nav class="main-nav" aria-label="Main">' in page
     assert f'<a href="{reverse("candidates:list")}" aria-current="page">' in page
+
+
+def test_the_header_follows_a_renamed_member_and_organization_at_once(client, org, recruiter):
+    """Each process keeps the rendered header per set of facts (layout.py): new facts, new
+    header, never the old one."""
+    client.force_login(recruiter)
+    today = reverse("candidates:today")
+    assert org.name in client.get(today).content.decode()
+    recruiter.first_name, recruiter.last_name = "Rita", "Renamed"
+    recruiter.save()
+    org.name = "Second Wind Staffing"
+    org.save()
+    page = client.get(today).content.decode()
+    assert "Rita Renamed" in page and "Second Wind Staffing" in page
+
+
+def test_log_out_from_a_header_kept_by_the_process_uses_this_sessions_token(recruiter, headhunter):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(recruiter)
+    second.force_login(recruiter)  # same facts: the second page's header is the kept copy
+    first.get(reverse("candidates:today"))
+    page = second.get(reverse("candidates:today")).content.decode()
+    header = page[: page.index("</header>")]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', header).group(1)
+    response = second.post(reverse("logout"), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302  # logged out, not refused
+    assert second.get(reverse("candidates:today")).status_code == 302
+
+
+def test_a_logged_out_visitor_gets_a_header_without_the_navigation(client):
+    page = client.get(reverse("login")).content.decode()
+    assert 'class="brand"' in page and "main-nav" not in page and "Log out" not in page
 
 
 def test_messages_are_shown_after_an_action(client, org, recruiter):
