@@ -454,7 +454,7 @@ def upcoming_second_chance_interviews(events: QuerySet[Event], *, now: datetime)
 
 def status_counts(candidates: QuerySet[Candidate]) -> dict:
     """How many candidates per status (and in all), in one query (GROUP BY status: an
-    index-only scan of the status index)."""
+    index-only scan of candidate_status_count_idx)."""
     counts = dict(
         candidates.order_by().values("status").annotate(n=Count("*")).values_list("status", "n")
     )
