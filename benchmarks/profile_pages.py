@@ -49,7 +49,6 @@ def main() -> None:
     django.setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from candidates.models import Candidate, User
 
@@ -76,7 +75,13 @@ def main() -> None:
         client = anonymous if url == "/livez" else member
         for _ in range(20):  # fills the caches, compiles the templates
             assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
+        queries: list[str] = []
+
+        def count(execute, sql, params, many, context, queries=queries):
+            queries.append(sql)  # the health check's SELECT 1 bypasses this: not counted
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             client.get(url)
         batches = []
         for _ in range(5):
