@@ -10,9 +10,11 @@ organization becomes unreachable at once, is recomputed on next view and left to
 Rules that keep it right:
 
 - Never across organizations: keys hold the organization's id and creation time, tokens are
-  per organization, and fragments never hold anything of one member (no CSRF token, no
-  form a member filled in: those stay outside `{% orgcache %}`). Fragments also vary on the
-  member's time zone and language, and on what the caller passes (filters, role, the day).
+  per organization. Nothing of one member is shared with another: a fragment about the
+  member varies on their id, a `{% csrf_token %}` is cached as a placeholder and filled in
+  per view, and a form a member filled in is never cached (`unless=`). Fragments also vary
+  on the member's time zone and language, and on what the caller passes (filters, role, the
+  day).
 - Never stale after a write: `invalidate()` replaces the token at once (so that the writing
   transaction itself reads fresh entries) and again once the transaction commits (an entry
   made in between, from data not yet committed, is stored under the first token only). It

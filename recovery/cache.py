@@ -1,11 +1,12 @@
 """The Redis cache backend (settings.CACHES when REDIS_URL is set): Django's, keeping one
-`redis.Redis` client per connection pool.
+`redis.Redis` client per connection pool (Django keeps a cache backend, and so a pool, per
+thread).
 
 Django's RedisCacheClient builds a new `redis.Redis` for every operation, and each one fills
 its table of about two hundred response callbacks: a tenth of a millisecond per cache read,
 several reads per page. A client is safe to share between threads (each command takes a
-connection from the pool), and the pool is per process (redis-py opens new connections in a
-forked child), so one client per pool is enough.
+connection from the pool), and a pool is never shared across processes (redis-py opens new
+connections in a forked child), so one client per pool is enough.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's backend, with one Redis client per process instead of one per read.
+            # Django's backend, keeping its Redis client instead of building one per read.
             "BACKEND": "recovery.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }

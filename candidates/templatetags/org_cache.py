@@ -47,7 +47,9 @@ class OrgCacheNode(template.Node):
         html = cached_fragment(
             organization,
             str(self.name.resolve(context)),
-            [str(v.resolve(context)) for v in self.vary],
+            # The placeholder too: after a SECRET_KEY change, fragments holding the old one
+            # are not found (they would be served with an unreplaced, refused token).
+            [*(str(v.resolve(context)) for v in self.vary), placeholder],
             render,
         )
         if placeholder in html:

@@ -280,7 +280,8 @@ def _detail(
         request,
         "candidates/candidate_detail.html",
         {
-            # Outside the cached fragments: reminders are per person and change on every click.
+            # Lazy like the rest: read only when the page is not in the cache (a reminder's
+            # write, like any other in the organization, empties it).
             "reminders": reminder_selectors.for_candidate(candidate),
             "candidate": candidate,
             "page": page,
