@@ -1,6 +1,8 @@
 """A cache per organization, emptied by every write in it: the counts pages show ("18,051
-candidates", "page 3 of 362", Today's numbers) and rendered fragments of pages (the list's
-results, a candidate's history, Today's panels; the `{% orgcache %}` template tag).
+candidates", "page 3 of 362", Today's numbers), rendered fragments of pages shared by its
+members (the list's results, a candidate's history, Today's panels; the `{% orgcache %}`
+template tag), and whole pages per member (`member_page`: the list, the candidate page,
+Today), whose next view renders nothing.
 
 Counting 100,000 candidates reads 100,000 index entries (10 to 20 ms), and rendering 50 rows
 or 60 events costs more than every query of the page; both change only when someone writes.
@@ -35,12 +37,17 @@ import hashlib
 import itertools
 import uuid
 from collections.abc import Callable, Iterable
+from functools import wraps
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 TTL_SECONDS = 10 * 60
 _PROCESS_LOCAL = (
@@ -136,6 +143,74 @@ def cached_fragment(organization, name: str, parts: Iterable, render: Callable[[
         html = render()
         cache.set(key, html, timeout=TTL_SECONDS)
     return html
+
+
+def csrf_placeholder() -> str:
+    """What `{% csrf_token %}` writes into cached HTML, replaced by the viewer's own token on
+    every view. The same in every process of a deployment (entries are shared through
+    Redis), and not guessable without SECRET_KEY, so text typed by a user cannot pass for it.
+    It is part of every key that caches HTML: entries made under an old SECRET_KEY are not
+    found."""
+    return "csrf-" + salted_hmac("recovery.orgcache", "csrf placeholder").hexdigest()[:32]
+
+
+# Set on a request while its page is rendered for the cache: the `navigation` context
+# processor then gives the templates the placeholder as their CSRF token.
+RENDERING_FOR_CACHE = "_org_cache_rendering_page"
+
+
+def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A GET page cached whole for the member viewing it, until the next write in their
+    organization and for the minute at most (my reminders due, the coming interviews and
+    "3 days ago" move with the clock): a view from the cache reads the session, the member
+    and two cache entries, and renders nothing.
+
+    Put it under `member_required`, so that login, organization and role are checked on every
+    view. The key holds the path with its query string, the member, their role, time zone and
+    language; the forms' CSRF tokens are placeholders, filled in per view. Not cached: other
+    methods, answers other than 200 (a 404 is raised before anything is stored), and a page
+    with a message to show (it is shown once)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        organization = getattr(user, "organization", None)
+        if (
+            request.method != "GET"
+            or organization is None
+            or not enabled()
+            or len(get_messages(request))
+        ):
+            return view(request, *args, **kwargs)
+        placeholder = csrf_placeholder()
+        parts = (
+            request.get_full_path(),
+            user.pk,
+            user.role,
+            timezone.now().strftime("%Y-%m-%dT%H:%M"),
+            timezone.get_current_timezone_name(),
+            translation.get_language(),
+            placeholder,
+        )
+        key = _key(organization, "page", f"{view.__module__}.{view.__qualname__}", parts)
+        html = cache.get(key)
+        if html is None:
+            setattr(request, RENDERING_FOR_CACHE, True)
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                delattr(request, RENDERING_FOR_CACHE)
+            if response.streaming:
+                return response
+            html = response.content.decode(response.charset)
+            if response.status_code == 200:
+                cache.set(key, html, timeout=TTL_SECONDS)
+        else:
+            response = HttpResponse()
+        response.content = html.replace(placeholder, get_token(request))
+        return response
+
+    return wrapper
 
 
 # --- Writes that do not go through services.reevaluate() ------------------------------------

@@ -16,15 +16,16 @@ SESSION = 0 if settings.SESSION_ENGINE == "candidates.sessions_cached" else 1
 LIST_FIRST = SESSION + 7
 LIST_CURSOR_FIRST = SESSION + 8
 SEARCH_FIRST = SESSION + 6
-# Any of those from the organization's cache: the user with their organization.
+# Any page from the cache (org_cache.member_page): the user with their organization.
 CACHED = SESSION + 1
 
 # The candidate page, first view: the user, the candidate, events, notes, jobs, my reminders
 # due, the candidate's reminders, and the history of changes (five queries: the candidate's,
 # its events' and its notes' history rows, the people and the jobs they name; audit.py).
 DETAIL_FIRST = SESSION + 12
-# From the cache: the user and the candidate (which also proves it is in their organization).
-DETAIL_CACHED = SESSION + 2
+# From the cache: the user. (A page is only ever stored under the member's organization and
+# its current version, so a hit proves the candidate is theirs; a miss runs the view's 404.)
+DETAIL_CACHED = SESSION + 1
 
 # Today, first view by a manager (every panel): the user, my reminders due today, stumbled
 # rows, pending rows, upcoming, status counts, stumbled count, my reminders due (nav).

@@ -295,7 +295,7 @@ def test_a_page_from_the_cache_carries_this_sessions_own_csrf_token(
     laptop filled, with the phone's token in every form (a placeholder in the cache)."""
     from django.test import Client
 
-    from candidates.templatetags.org_cache import csrf_placeholder
+    from candidates.org_cache import csrf_placeholder
 
     c = services.candidate_create(organization=org, email="f@x.test", name="Fay Forms")
     url = reverse("candidates:detail", args=[c.pk])
@@ -320,6 +320,49 @@ def test_a_page_from_the_cache_carries_this_sessions_own_csrf_token(
     )
     assert response.status_code == 302  # saved: the token was the phone's
     assert c.risk_notes.count() == 1
+
+
+def test_a_cached_candidate_page_is_still_a_404_for_another_organization(
+    client, org, recruiter, outsider
+):
+    c = services.candidate_create(organization=org, email="f@x.test", name="Fay Forms")
+    url = reverse("candidates:detail", args=[c.pk])
+    client.force_login(recruiter)
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # from the cache now
+    client.force_login(outsider)
+    response = client.get(url)
+    assert response.status_code == 404 and "Fay Forms" not in response.content.decode()
+
+
+def test_cached_pages_are_each_members_own(org, recruiter):
+    """Two recruiters: same organization, same role, same page; each their own copy."""
+    from django.test import Client
+
+    colleague = UserFactory(
+        organization=org, role=recruiter.role, username="rae@example.com", email="rae@example.com"
+    )
+    pages = {}
+    for member in (recruiter, colleague, recruiter, colleague):
+        browser = Client()
+        browser.force_login(member)
+        pages.setdefault(member.pk, []).append(browser.get(TODAY).content.decode())
+    mine, theirs = pages[recruiter.pk][-1], pages[colleague.pk][-1]
+    assert f"Signed in as {recruiter.email}" in mine and colleague.email not in mine
+    assert f"Signed in as {colleague.email}" in theirs and recruiter.email not in theirs
+
+
+def test_a_message_shows_once_over_a_cached_page(client, org, recruiter):
+    client.force_login(recruiter)
+    client.get(LIST)  # cached
+    response = client.post(
+        reverse("candidates:create"), {"name": "Ann Archer", "email": "ann@example.com"}
+    )
+    page = client.get(LIST).content.decode()
+    assert response.status_code == 302
+    assert "Ann Archer added." in page and "Ann Archer" in page
+    again = client.get(LIST).content.decode()
+    assert "Ann Archer added." not in again and "Ann Archer" in again
 
 
 def test_nothing_is_cached_without_a_cache_every_process_shares(settings):

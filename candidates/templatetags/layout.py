@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 
-from .org_cache import csrf_placeholder
+from candidates.org_cache import csrf_placeholder
 
 register = template.Library()
 

@@ -14,18 +14,10 @@ fragment comes from the cache.
 from __future__ import annotations
 
 from django import template
-from django.utils.crypto import salted_hmac
 
-from candidates.org_cache import cached_fragment
+from candidates.org_cache import cached_fragment, csrf_placeholder
 
 register = template.Library()
-
-
-def csrf_placeholder() -> str:
-    """What `{% csrf_token %}` writes into a cached fragment. The same in every process of a
-    deployment (fragments are shared through Redis), and not guessable without SECRET_KEY,
-    so text typed by a user cannot pass for it."""
-    return "csrf-" + salted_hmac("recovery.orgcache", "csrf placeholder").hexdigest()[:32]
 
 
 class OrgCacheNode(template.Node):

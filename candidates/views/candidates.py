@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from reminders import selectors as reminder_selectors
 
-from .. import selectors, services
+from .. import org_cache, selectors, services
 from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
 from ..audit import candidate_history
 from ..engine import Kind
@@ -100,6 +100,7 @@ class _Listing:
 
 
 @member_required()
+@org_cache.member_page
 def candidate_list(request: HttpRequest) -> HttpResponse:
     listing = _Listing(request)
     return render(
@@ -282,7 +283,9 @@ def _detail(
         {
             # Lazy like the rest: read only when the page is not in the cache (a reminder's
             # write, like any other in the organization, empties it).
-            "reminders": reminder_selectors.for_candidate(candidate),
+            "reminders": SimpleLazyObject(
+                lambda: list(reminder_selectors.for_candidate(candidate))
+            ),
             "candidate": candidate,
             "page": page,
             "actions": actions,
@@ -299,6 +302,7 @@ def _detail(
 
 
 @member_required()
+@org_cache.member_page
 def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _candidate(request, pk))
 

@@ -6,7 +6,7 @@ from django.utils.functional import SimpleLazyObject
 
 from reminders import selectors as reminder_selectors
 
-from .. import selectors
+from .. import org_cache, selectors
 from ..access import member_required, scoped
 from ..engine import Status
 from ..models import Candidate, Event
@@ -16,6 +16,7 @@ SHOWN = 10
 
 
 @member_required()
+@org_cache.member_page
 def today(request):
     candidates = SimpleLazyObject(lambda: scoped(Candidate, request))
     events = SimpleLazyObject(lambda: scoped(Event, request))
