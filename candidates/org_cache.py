@@ -192,9 +192,22 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             translation.get_language(),
             placeholder,
         )
-        key = _key(organization, "page", f"{view.__module__}.{view.__qualname__}", parts)
-        html = cache.get(key)
-        if html is None:
+        # The page is stored with the token it was rendered under, at a key without it, so
+        # that one round trip reads both the current token and the page.
+        version_key = _version_key(organization.pk)
+        digest = hashlib.sha256(repr((view.__module__, view.__qualname__, parts)).encode())
+        page_key = f"recovery:{organization.pk}.{organization.created_at.timestamp():.6f}"
+        page_key += f":page:{digest.hexdigest()[:40]}"
+        found = cache.get_many([version_key, page_key])
+        token, entry = found.get(version_key), found.get(page_key)
+        if token is not None and entry is not None and entry[0] == token:
+            html, response = entry[1], HttpResponse()
+        else:
+            if token is None:
+                _prefix(organization)  # makes the organization's first token
+                token = cache.get(version_key)
+            else:  # the fragments rendered below need not read it again
+                organization._org_cache_prefix = (_generation, _prefix_of(organization, token))
             setattr(request, RENDERING_FOR_CACHE, True)
             try:
                 response = view(request, *args, **kwargs)
@@ -204,9 +217,9 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 return response
             html = response.content.decode(response.charset)
             if response.status_code == 200:
-                cache.set(key, html, timeout=TTL_SECONDS)
-        else:
-            response = HttpResponse()
+                # Under the token read before rendering: after a write in between, this
+                # copy is never served (the token it names is no longer the current one).
+                cache.set(page_key, (token, html), timeout=TTL_SECONDS)
         response.content = html.replace(placeholder, get_token(request))
         return response
 
