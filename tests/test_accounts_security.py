@@ -286,3 +286,38 @@ def test_with_sessions_in_redis_deactivating_a_member_empties_the_cache_too(sett
     recruiter.save()
     response = laptop.get(reverse("candidates:today"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_the_members_compiled_query_answers_what_the_orm_does(
+    org, recruiter, django_assert_num_queries
+):
+    """accounts.member_by_pk runs the ORM's own statement, compiled once: same member, same
+    fields, the organization loaded with it, and nobody for a pk that is not a member's."""
+    from candidates.accounts import member_by_pk
+    from candidates.models import User
+
+    recruiter.last_login = timezone.now()
+    recruiter.save()
+    root = User.objects.create_superuser("root", "root@example.com", "x-long-password-1")
+    for member in (recruiter, root):
+        expected = User.objects.select_related("organization").get(pk=member.pk)
+        with django_assert_num_queries(1):
+            got = member_by_pk(str(member.pk))
+            organization = got.organization
+        assert type(got) is User and got._state.adding is False
+        assert {f.attname: getattr(got, f.attname) for f in User._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in User._meta.concrete_fields
+        }
+        assert organization == expected.organization
+        if organization is not None:
+            assert organization.name == org.name and organization.created_at == org.created_at
+    assert member_by_pk(root.pk + 1000) is None
+
+
+def test_a_session_naming_a_member_who_is_gone_is_logged_out(client, recruiter):
+    client.force_login(recruiter)
+    session = client.session
+    session[SESSION_KEY] = str(recruiter.pk + 1000)
+    session.save()
+    response = client.get(reverse("candidates:today"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
