@@ -214,7 +214,7 @@ class MemberBackend(ModelBackend):
     def get_user(self, user_id):
         try:
             user = member_by_pk(user_id)
-        except ValidationError:  # not a pk at all
+        except (ValidationError, ValueError, OverflowError):  # not a pk, or out of range
             return None
         if user is None:
             return None

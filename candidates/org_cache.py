@@ -183,11 +183,12 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         ):
             return view(request, *args, **kwargs)
         placeholder = csrf_placeholder()
+        now = timezone.now()
         parts = (
             request.get_full_path(),
             user.pk,
             user.role,
-            timezone.now().strftime("%Y-%m-%dT%H:%M"),
+            now.strftime("%Y-%m-%dT%H:%M"),
             timezone.get_current_timezone_name(),
             translation.get_language(),
             placeholder,
@@ -219,7 +220,8 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             if response.status_code == 200:
                 # Under the token read before rendering: after a write in between, this
                 # copy is never served (the token it names is no longer the current one).
-                cache.set(page_key, (token, html), timeout=TTL_SECONDS)
+                # Until the minute is over: the next minute's key is another one.
+                cache.set(page_key, (token, html), timeout=61 - now.second)
         response.content = html.replace(placeholder, get_token(request))
         return response
 
@@ -241,10 +243,10 @@ def _on_member_saved(sender, instance, update_fields=None, **kwargs) -> None:
     _on_write(sender, instance)
 
 
-def _on_organization_created(sender, instance, created, **kwargs) -> None:
-    # A new organization starts from a new token, whatever a reused id left in the cache.
-    if created:
-        invalidate([instance.pk])
+def _on_organization_saved(sender, instance, created, **kwargs) -> None:
+    # A new organization starts from a new token, whatever a reused id left in the cache; a
+    # renamed one shows its new name (the header of every cached page).
+    invalidate([instance.pk])
 
 
 def watch(model) -> None:
@@ -263,4 +265,4 @@ def connect_signals() -> None:
         watch(model)
     post_save.connect(_on_member_saved, sender=User, dispatch_uid="org-cache-User-save")
     post_delete.connect(_on_write, sender=User, dispatch_uid="org-cache-User-delete")
-    post_save.connect(_on_organization_created, sender=Organization, dispatch_uid="org-cache-org")
+    post_save.connect(_on_organization_saved, sender=Organization, dispatch_uid="org-cache-org")
