@@ -18,6 +18,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import router
+from django.db.models import F
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -143,7 +144,10 @@ def end_sessions_of_inactive_member(sender, instance: User, created: bool, **kwa
         return
     if update_fields is not None and "is_active" not in update_fields:
         return
-    # Same database, same transaction: if the deactivation rolls back, so does this.
+    # Same database, same transaction: if the deactivation rolls back, so does this. A new
+    # session epoch also refuses any copy of those sessions that outlives the deletion.
+    User.objects.filter(pk=instance.pk).update(session_epoch=F("session_epoch") + 1)
+    instance.refresh_from_db(fields=["session_epoch"])  # a later save() must not undo it
     ended = end_member_sessions(instance.pk)
     log.info("member deactivated user=%s sessions_ended=%s", instance.pk, ended)
 

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
 from .engine import (
@@ -94,10 +95,15 @@ class User(AbstractUser):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.RECRUITER)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone], default="UTC")
+    # Raised when the member is deactivated (accounts.py). It is part of the hash every
+    # session carries (below): a session made before, wherever a copy of it survived (read
+    # into Redis a moment before the deactivation committed), is refused for good, even
+    # after a reactivation.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
     # Who joined, changed role or was deactivated, by whom (see candidates/audit.py).
-    history = MemberHistoricalRecords(excluded_fields=["password", "last_login"])
+    history = MemberHistoricalRecords(excluded_fields=["password", "last_login", "session_epoch"])
 
     class Meta:
         constraints = [
@@ -108,6 +114,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's (an HMAC of the password hash), with the session epoch in it.
+        return salted_hmac(
+            "candidates.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_manager(self) -> bool:

@@ -321,3 +321,32 @@ def test_a_session_naming_a_member_who_is_gone_is_logged_out(client, recruiter):
     session.save()
     response = client.get(reverse("candidates:today"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_a_session_copy_that_outlives_a_deactivation_is_refused_after_reactivation(
+    settings, recruiter
+):
+    """A page that read the session a moment before the deactivation committed can put it
+    back into Redis after it was deleted there. The session epoch in the session's hash
+    refuses that copy for good, even once the member is back in the team."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import caches
+
+    settings.SESSION_ENGINE = "candidates.sessions_cached"
+    laptop = Client()
+    laptop.force_login(recruiter)
+    assert laptop.get(reverse("candidates:today")).status_code == 200
+    key = laptop.session.session_key
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    surviving_copy = cache.get(KEY_PREFIX + key)
+
+    services.member_update(member=recruiter, role=recruiter.role, is_active=False)
+    cache.set(KEY_PREFIX + key, surviving_copy)  # the race: written back after the delete
+    recruiter.is_active = True
+    recruiter.save()
+
+    response = laptop.get(reverse("candidates:today"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    phone = Client()  # a new login works as ever
+    phone.force_login(recruiter)
+    assert phone.get(reverse("candidates:today")).status_code == 200
