@@ -14,27 +14,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DB = os.environ.get("BENCH_DB", "recovery_bench")
-os.environ.update(
-    {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
-        "SECRET_KEY": "benchmark-only-not-a-secret",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "recovery.settings",
-    }
-)
-sys.path.insert(0, str(ROOT))
+import web  # the same database, Redis and settings as `make bench`
 
 
 def main() -> None:
@@ -44,9 +28,7 @@ def main() -> None:
     parser.add_argument("--filter", default="", help="regex of file names to show")
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    web.setup_django()
     from django.db import connection
     from django.test import Client
 

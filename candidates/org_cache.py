@@ -101,13 +101,20 @@ def _prefix(organization) -> str:
     return prefix
 
 
+def _base(organization) -> str:
+    return f"recovery:{organization.pk}.{organization.created_at.timestamp():.6f}"
+
+
 def _prefix_of(organization, token: str) -> str:
-    return f"recovery:{organization.pk}.{organization.created_at.timestamp():.6f}:{token}"
+    return f"{_base(organization)}:{token}"
+
+
+def _digest(name: str, parts: Iterable) -> str:
+    return hashlib.sha256(repr((name, tuple(parts))).encode()).hexdigest()[:32]
 
 
 def _key(organization, kind: str, name: str, parts: Iterable) -> str:
-    digest = hashlib.sha256(repr((name, tuple(parts))).encode()).hexdigest()[:32]
-    return f"{_prefix(organization)}:{kind}:{name}:{digest}"
+    return f"{_prefix(organization)}:{kind}:{name}:{_digest(name, parts)}"
 
 
 def cached_counts(organization, counters: dict[str, tuple[tuple, Callable[[], object]]]) -> dict:
@@ -154,6 +161,12 @@ def csrf_placeholder() -> str:
     return "csrf-" + salted_hmac("recovery.orgcache", "csrf placeholder").hexdigest()[:32]
 
 
+def fill_csrf(html: str, token) -> str:
+    """Cached HTML with the viewer's CSRF token where the placeholders are ("" when the page
+    has no token, as `{% csrf_token %}` would write nothing)."""
+    return html.replace(csrf_placeholder(), str(token) if token else "")
+
+
 # Set on a request while its page is rendered for the cache: the `navigation` context
 # processor then gives the templates the placeholder as their CSRF token.
 RENDERING_FOR_CACHE = "_org_cache_rendering_page"
@@ -170,6 +183,8 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     language; the forms' CSRF tokens are placeholders, filled in per view. Not cached: other
     methods, answers other than 200 (a 404 is raised before anything is stored), and a page
     with a message to show (it is shown once)."""
+
+    name = f"{view.__module__}.{view.__qualname__}"
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -196,9 +211,7 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         # The page is stored with the token it was rendered under, at a key without it, so
         # that one round trip reads both the current token and the page.
         version_key = _version_key(organization.pk)
-        digest = hashlib.sha256(repr((view.__module__, view.__qualname__, parts)).encode())
-        page_key = f"recovery:{organization.pk}.{organization.created_at.timestamp():.6f}"
-        page_key += f":page:{digest.hexdigest()[:40]}"
+        page_key = f"{_base(organization)}:page:{_digest(name, parts)}"
         found = cache.get_many([version_key, page_key])
         token, entry = found.get(version_key), found.get(page_key)
         if token is not None and entry is not None and entry[0] == token:
@@ -222,7 +235,7 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 # copy is never served (the token it names is no longer the current one).
                 # Until the minute is over: the next minute's key is another one.
                 cache.set(page_key, (token, html), timeout=61 - now.second)
-        response.content = html.replace(placeholder, get_token(request))
+        response.content = fill_csrf(html, get_token(request))
         return response
 
     return wrapper

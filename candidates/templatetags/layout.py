@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 
-from candidates.org_cache import csrf_placeholder
+from candidates.org_cache import csrf_placeholder, fill_csrf
 
 register = template.Library()
 
@@ -55,7 +55,5 @@ def site_header(context) -> SafeString:
     facts = header_facts(
         context.get("user"), context.get("nav_section", ""), context.get("reminders_due", 0)
     )
-    placeholder = csrf_placeholder()
-    html = _render(facts, get_script_prefix(), placeholder)
-    token = context.get("csrf_token")
-    return mark_safe(html.replace(placeholder, str(token) if token else ""))  # noqa: S308 (rendered by the template engine, escaped there)
+    html = _render(facts, get_script_prefix(), csrf_placeholder())
+    return mark_safe(fill_csrf(html, context.get("csrf_token")))  # noqa: S308 (escaped when rendered)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django import template
 
-from candidates.org_cache import cached_fragment, csrf_placeholder
+from candidates.org_cache import cached_fragment, csrf_placeholder, fill_csrf
 
 register = template.Library()
 
@@ -44,9 +44,7 @@ class OrgCacheNode(template.Node):
             [*(str(v.resolve(context)) for v in self.vary), placeholder],
             render,
         )
-        if placeholder in html:
-            html = html.replace(placeholder, str(context.get("csrf_token", "")))
-        return html
+        return fill_csrf(html, context.get("csrf_token"))
 
 
 @register.tag("orgcache")

@@ -281,11 +281,8 @@ def _detail(
         request,
         "candidates/candidate_detail.html",
         {
-            # Lazy like the rest: read only when the page is not in the cache (a reminder's
-            # write, like any other in the organization, empties it).
-            "reminders": SimpleLazyObject(
-                lambda: list(reminder_selectors.for_candidate(candidate))
-            ),
+            # Per person: this view runs only when the member's page is not in the cache.
+            "reminders": reminder_selectors.for_candidate(candidate),
             "candidate": candidate,
             "page": page,
             "actions": actions,

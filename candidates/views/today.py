@@ -18,8 +18,8 @@ SHOWN = 10
 @member_required()
 @org_cache.member_page
 def today(request):
-    candidates = SimpleLazyObject(lambda: scoped(Candidate, request))
-    events = SimpleLazyObject(lambda: scoped(Event, request))
+    candidates = scoped(Candidate, request)
+    events = scoped(Event, request)
     today = timezone.localdate()
     now = timezone.now()
     # Everything here is lazy: the panels are cached for the organization until its next
@@ -42,10 +42,8 @@ def today(request):
         ),
         "numbers": SimpleLazyObject(lambda: numbers["statuses"]),
         "no_follow_up_days": selectors.NO_FOLLOW_UP_DAYS,
-        # Mine, cached for me only ("today-reminders"); a done or snooze is a write.
-        "reminders_today": SimpleLazyObject(
-            lambda: list(reminder_selectors.due_for_user(request.user, now))
-        ),
+        # Mine: this view runs only when the member's page is not in the cache.
+        "reminders_today": reminder_selectors.due_for_user(request.user, now),
     }
     if request.user.is_manager:
         context["pending"] = SimpleLazyObject(
