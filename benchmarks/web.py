@@ -160,7 +160,7 @@ def ensure_long_histories() -> list[int]:
                         dimension=d,
                         level=rng.randint(1, 4),
                         author_email="recruiter@demo.recovery.test",
-                        noted_on=day + timedelta(days=30 * i),
+                        noted_on=day + timedelta(days=20 * i),  # all in the past
                     )
                     for i, d in enumerate(["flakiness", "commute", "trust"] * 3)
                 )
