@@ -17,8 +17,6 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
-from django.db import router
-from django.db.models import F
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -144,71 +142,9 @@ def end_sessions_of_inactive_member(sender, instance: User, created: bool, **kwa
         return
     if update_fields is not None and "is_active" not in update_fields:
         return
-    # Same database, same transaction: if the deactivation rolls back, so does this. A new
-    # session epoch also refuses any copy of those sessions that outlives the deletion.
-    User.objects.filter(pk=instance.pk).update(session_epoch=F("session_epoch") + 1)
-    instance.refresh_from_db(fields=["session_epoch"])  # a later save() must not undo it
+    # Same database, same transaction: if the deactivation rolls back, so does this.
     ended = end_member_sessions(instance.pk)
     log.info("member deactivated user=%s sessions_ended=%s", instance.pk, ended)
-
-
-class _MemberQuery:
-    """`User.objects.select_related("organization").get(pk=...)`, compiled once per process.
-
-    Every request loads its member: the query is one index lookup, but Django's ORM spends
-    0.25 ms of Python building it each time (0.4 ms in all, against 0.15 ms to run the same
-    SQL), a fifth of a page served from the cache. So the SQL, the column converters and the
-    populators of the related organization are made once by the ORM itself, and each call
-    runs them as QuerySet iteration does (django.db.models.query.ModelIterable): the same
-    statement, the same objects, and still a fresh read of the member on every request, so
-    a deactivation or a password change counts at once. Tested against the ORM's own answer
-    (tests/test_accounts_security.py)."""
-
-    def __init__(self, alias: str) -> None:
-        from django.db.models.query import get_related_populators
-
-        self.alias = alias
-        query = User._default_manager.select_related("organization").filter(pk=0).query
-        self.compiler = query.get_compiler(using=alias)
-        self.sql, params = self.compiler.as_sql()
-        if list(params) != [0]:  # the pk must be the only parameter
-            raise RuntimeError(f"Unexpected parameters for the member query: {params!r}")
-        select, klass_info = self.compiler.select, self.compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        self.fields = slice(start, end)
-        self.init_list = [column[0].target.attname for column in select[start:end]]
-        self.converters = self.compiler.get_converters(
-            [column[0] for column in select[: self.compiler.col_count]]
-        )
-        self.populators = get_related_populators(klass_info, select, alias)
-
-    def get(self, pk: int) -> User | None:
-        from django.db import connections
-
-        with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.sql, [pk])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if self.converters:
-            row = next(iter(self.compiler.apply_converters([row], self.converters)))
-        user = User.from_db(self.alias, self.init_list, row[self.fields])
-        for populator in self.populators:
-            populator.populate(row, user)
-        return user
-
-
-_member_queries: dict[str, _MemberQuery] = {}
-
-
-def member_by_pk(pk) -> User | None:
-    """The member with this pk and their organization, in one query; None if there is none."""
-    pk = User._meta.pk.to_python(pk)
-    alias = router.db_for_read(User)
-    query = _member_queries.get(alias)
-    if query is None:
-        query = _member_queries[alias] = _MemberQuery(alias)
-    return query.get(pk)
 
 
 class MemberBackend(ModelBackend):
@@ -217,9 +153,7 @@ class MemberBackend(ModelBackend):
 
     def get_user(self, user_id):
         try:
-            user = member_by_pk(user_id)
-        except (ValidationError, ValueError, OverflowError):  # not a pk, or out of range
-            return None
-        if user is None:
-            return None
+            user = User._default_manager.select_related("organization").get(pk=user_id)
+        except (User.DoesNotExist, ValidationError, ValueError, OverflowError):
+            return None  # nobody, not a pk, or out of range
         return user if self.user_can_authenticate(user) else None

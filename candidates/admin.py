@@ -398,6 +398,13 @@ class CandidateAdmin(admin.ModelAdmin):
         done = _reevaluate(queryset.values_list("pk", flat=True))
         self.message_user(request, f"Re-evaluated {done} candidates.", messages.SUCCESS)
 
+    # Deleting (allowed for a candidate with no history) keeps the counts per status right.
+    def delete_model(self, request: HttpRequest, obj: Candidate) -> None:
+        services.candidates_delete(candidates=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        services.candidates_delete(candidates=list(queryset))
+
 
 class ReevaluatesCandidate(admin.ModelAdmin):
     """For rows that are part of a candidate's history: every save and delete re-evaluates

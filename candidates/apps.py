@@ -9,8 +9,3 @@ class CandidatesConfig(AppConfig):
     def ready(self) -> None:
         # Login logging, the session clock, ending a deactivated member's sessions.
         from . import accounts  # noqa: F401
-
-        # Cached counts are dropped by any write, including those outside the services.
-        from .org_cache import connect_signals
-
-        connect_signals()

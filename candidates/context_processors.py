@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .org_cache import RENDERING_FOR_CACHE, csrf_placeholder
-
 # URL names of the `candidates` namespace, by navigation section (see templates/base.html).
 SECTIONS = {
     "today": {"today"},
     "candidates": {
         *("list", "detail", "create", "edit", "export", "log_event", "add_note"),
         *("request", "decide", "flag", "clear_flag"),
-        *("event_edit", "note_edit", "export_json", "erase"),
+        *("event_edit", "note_edit", "export_json", "erase", "audit"),
     },
     "review": {"review"},
     "resubmit": {"resubmit"},
@@ -34,9 +32,4 @@ def _section(request: HttpRequest) -> str:
 
 
 def navigation(request: HttpRequest) -> dict:
-    context = {"nav_section": _section(request)}
-    if getattr(request, RENDERING_FOR_CACHE, False):
-        # A page rendered for the cache (org_cache.member_page) carries placeholders where
-        # the CSRF tokens go; this processor runs after Django's, so this value wins.
-        context["csrf_token"] = csrf_placeholder()
-    return context
+    return {"nav_section": _section(request)}

@@ -8,6 +8,7 @@ contract: never its data, never a 403), rather than an error that confirms it ex
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -178,7 +179,15 @@ class CandidateForm(forms.Form):
 # --- Events, notes, second chances, flags -------------------------------------------------
 
 
-class EventForm(JobFormMixin, forms.Form):
+class SubmittedOnce(forms.Form):
+    """A form saved at most once however often it is posted: a key made when the form is
+    shown travels with it (services.claim_submission). Optional: a post without one (a
+    script, an old page) is simply not protected."""
+
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class EventForm(JobFormMixin, SubmittedOnce):
     # Required or not depending on the kind: the template does not call them optional.
     conditional_fields = ("reason", "interview_at")
 
@@ -217,7 +226,7 @@ class EventForm(JobFormMixin, forms.Form):
         return data
 
 
-class RiskNoteForm(forms.Form):
+class RiskNoteForm(SubmittedOnce):
     dimension = forms.ChoiceField(label="Risk", choices=DIMENSION_CHOICES)
     level = forms.TypedChoiceField(
         choices=LEVEL_CHOICES, coerce=int, initial=1, help_text="Your judgement today."
@@ -238,7 +247,7 @@ class RiskNoteForm(forms.Form):
 REQUESTABLE = {Status.STUMBLED.value, Status.REFUSED.value}
 
 
-class SecondChanceRequestForm(JobFormMixin, forms.Form):
+class SecondChanceRequestForm(JobFormMixin, SubmittedOnce):
     pitch = forms.CharField(
         label="Their pitch",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -277,7 +286,7 @@ class SecondChanceRequestForm(JobFormMixin, forms.Form):
         return data
 
 
-class SecondChanceDecideForm(JobFormMixin, forms.Form):
+class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
     conditional_fields = ("note", "interview_at")
 
     decision = forms.ChoiceField(
@@ -620,6 +629,7 @@ class EventEditForm(EventForm):
     """Correct an event. A logged kind may become another logged kind; a second-chance
     request or decision and a flag keep their kind (they have their own forms and rules)."""
 
+    submission = None  # a correction is idempotent by nature
     change_reason = _reason_field(
         "Why the correction",
         "Kept in the history beside the earlier version.",
@@ -667,6 +677,7 @@ class EventEditForm(EventForm):
 
 
 class RiskNoteEditForm(RiskNoteForm):
+    submission = None  # a correction is idempotent by nature
     change_reason = _reason_field(
         "Why the correction",
         "Kept in the history beside the earlier version.",

@@ -14,7 +14,8 @@ answers by seeking straight to R. So:
 - a page number typed without a cursor (or a cursor whose row was deleted) falls back to
   OFFSET, counted from the nearer end of the index: the last pages are as cheap as the first,
   the middle of a long list costs the most (about 30 ms at 100,000 candidates);
-- the count for "page N of M" comes from `org_cache.cached_count()`, which a write invalidates.
+- the count for "page N of M" is read from the counts per status (models.StatusCount) when
+  the list is filtered by status at most, and counted otherwise.
 
 A row written between two clicks can shift what "page N" holds by a row or two, as on any
 paginated list that changes; no row is ever shown twice on one page or skipped within one.
@@ -95,6 +96,7 @@ class Page:
     per_page: int
     next_after: int | None = None  # the cursor the "Next" link carries
     previous_before: int | None = None  # the cursor the "Previous" link carries
+    capped: bool = False  # more rows than `count` exist (a search shows "2,000+")
 
     @property
     def paginator(self) -> Page:
@@ -218,21 +220,16 @@ def keyset_page(
     )
 
 
-def offset_page(rows_with_total: QuerySet, *, page: Any, per_page: int, count_qs: QuerySet) -> Page:
-    """A page by OFFSET, for lists that are small by nature (search results): the rows come
-    annotated with `total` (COUNT(*) OVER ()), so the page and its count are one query; a page
-    past the end costs one COUNT more and shows the last page."""
-    # Bounded: OFFSET (2**63 / per_page) overflows the database's integer (a 500); no search
-    # result list is a million pages long.
-    number = min(_positive(page) or 1, MAX_OFFSET_PAGE)
+def capped_page(rows: QuerySet, *, page: Any, per_page: int, cap: int) -> Page:
+    """A page by OFFSET, for lists that are small by nature (search results), counted up to
+    `cap` rows and no further: the count of a vague search costs the same as a precise one's.
+    A page past the end shows the last page."""
+    count = rows.order_by().values("pk")[: cap + 1].count()
+    capped = count > cap
+    count = min(count, cap)
+    num_pages = max(1, -(-count // per_page))
+    # Bounded: OFFSET (2**63 / per_page) overflows the database's integer (a 500).
+    number = min(_positive(page) or 1, num_pages, MAX_OFFSET_PAGE)
     offset = (number - 1) * per_page
-    rows = list(rows_with_total[offset : offset + per_page])
-    if rows:
-        count = rows[0].total
-    else:
-        count = count_qs.count() if number > 1 else 0
-        number = max(1, -(-count // per_page))
-        if count:
-            offset = (number - 1) * per_page
-            rows = list(rows_with_total[offset : offset + per_page])
-    return Page(object_list=rows, number=number, count=count, per_page=per_page)
+    found = list(rows[offset : offset + per_page]) if count else []
+    return Page(object_list=found, number=number, count=count, per_page=per_page, capped=capped)

@@ -29,10 +29,10 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.functions import Greatest, TruncMonth, Upper
 
+from .clock import today as server_today
 from .engine import (
     CAUTION_SCORE,
     CAUTION_STATUSES,
@@ -59,10 +59,9 @@ from .models import (
     Job,
     Organization,
     RiskNote,
+    StatusCount,
 )
-from .org_cache import cached_count, cached_counts
-from .pagination import DEFAULT_PER_PAGE, Page, keyset_page, offset_page
-from .services import today as server_today
+from .pagination import DEFAULT_PER_PAGE, Page, capped_page, keyset_page
 
 # --- The candidate list -------------------------------------------------------------------
 
@@ -74,6 +73,9 @@ SEARCH_SUBSTRING_MIN = 3
 # pg_trgm), the closest first. 0.35 finds "kowlaski" for Kowalski and "smiht" for Smith.
 SEARCH_FUZZY_MIN_LENGTH = 4
 SEARCH_FUZZY_THRESHOLD = 0.35
+# A search is counted up to this many matches ("2,000+"); past it, the matches come in name
+# order (an index walk) instead of best first (ranking every match costs more and more).
+SEARCH_COUNT_CAP = 2000
 
 
 def _filtered(
@@ -150,19 +152,31 @@ def candidate_search(
     *,
     q: str = "",
     sort: str = "",
+    rank: bool = True,
     **filters,
 ) -> QuerySet[Candidate]:
     """Every candidate the list shows, in its order (the CSV export): filtered; when
-    searching, those whose name or email contains `q`, best match first unless a sort is
-    chosen."""
+    searching, those whose name or email contains `q`, best match first (by name when not
+    `rank`) unless a sort is chosen."""
     qs = _filtered(candidates, events, **filters)
     if q := q.strip():
         matching = _containing(qs, q)
         if not sort:
-            return matching
+            return matching if rank else matching.order_by("name", "id")
         qs = qs.filter(pk__in=matching.order_by().values("pk"))
     descending, keys = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]
     return qs.order_by(*(k.desc() if descending else k.asc() for k in keys))
+
+
+def list_count(candidates: QuerySet[Candidate], organization: Organization, filters: dict) -> int:
+    """How many candidates the (unsearched) list holds: from the counts per status when
+    filtered by status at most, counted otherwise."""
+    if not set(filters) - {"status"}:
+        counts = status_counts(organization)
+        if status := filters.get("status"):
+            return next((r["count"] for r in counts["by_status"] if r["status"] == status), 0)
+        return counts["total"]
+    return candidates.count()
 
 
 @dataclass
@@ -185,17 +199,17 @@ def candidate_list(
 ) -> CandidateList:
     """One page of the list, a fixed number of queries at any size and on any page.
 
-    Browsing (no search text): keyset pagination on the sort's index (pagination.py), with
-    the count cached per organization and filter (org_cache.py). Searching: the matches, best
-    first, a page by OFFSET with its count in the same query (COUNT(*) OVER ()); when nothing
-    contains the text (PostgreSQL), the closest spellings of a name instead."""
+    Browsing (no search text): keyset pagination on the sort's index (pagination.py), counted
+    from the counts per status when it can be (`list_count`). Searching: the matches, best
+    first, a page by OFFSET, counted up to SEARCH_COUNT_CAP; when nothing contains the text
+    (PostgreSQL), the closest spellings of a name instead."""
     filters = dict(filters)
     q = filters.pop("q", "").strip()
     sort = filters.pop("sort", "")
     qs = _filtered(candidates, events, **filters)
     if not q:
         sorting = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]
-        count = cached_count(organization, "list", tuple(sorted(filters.items())), qs.count)
+        count = list_count(qs, organization, filters)
         return CandidateList(
             keyset_page(
                 qs,
@@ -210,18 +224,16 @@ def candidate_list(
         )
 
     matching = candidate_search(candidates, events, q=q, sort=sort, **filters)
-    total = Window(Count("*"))
-    found = offset_page(
-        matching.annotate(total=total), page=page, per_page=per_page, count_qs=matching
-    )
+    found = capped_page(matching, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP)
+    if found.capped and not sort:
+        by_name = candidate_search(candidates, events, q=q, rank=False, **filters)
+        found = capped_page(by_name, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP)
     if found.count or len(q) < SEARCH_FUZZY_MIN_LENGTH or not _postgres(qs):
         return CandidateList(found)
     with transaction.atomic(using=qs.db):
         _fuzzy_threshold(qs)
         close = _close_spellings(qs, q)
-        found = offset_page(
-            close.annotate(total=total), page=page, per_page=per_page, count_qs=close
-        )
+        found = capped_page(close, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP)
     return CandidateList(found, close_spellings=bool(found.count))
 
 
@@ -439,24 +451,24 @@ def pending_requests(candidates: QuerySet[Candidate], events: QuerySet[Event]) -
     )
 
 
-def upcoming_second_chance_interviews(events: QuerySet[Event], *, now: datetime) -> QuerySet:
+def upcoming_second_chance_interviews(
+    candidates: QuerySet[Candidate], *, now: datetime
+) -> QuerySet[Candidate]:
+    """Candidates whose standing second chance has its interview still to come, soonest
+    first (stored by services.reevaluate: `next_interview`, a walk of candidate_interview_idx).
+    Only chances still standing: not since flagged, spent or overtaken by a new request."""
     return (
-        # Only chances still standing: not since flagged, spent or overtaken by a new request.
-        events.filter(
-            kind=Kind.SECOND_CHANCE_GRANTED,
-            interview_at__gte=now,
-            candidate__status=Status.SECOND_CHANCE,
-        )
-        .select_related("candidate", "job__client")
-        .order_by("interview_at", "id")
+        candidates.filter(status=Status.SECOND_CHANCE, next_interview_at__gte=now)
+        .select_related("next_interview__job__client")
+        .order_by("next_interview_at", "id")
     )
 
 
-def status_counts(candidates: QuerySet[Candidate]) -> dict:
-    """How many candidates per status (and in all), in one query (GROUP BY status: an
-    index-only scan of candidate_status_count_idx)."""
+def status_counts(organization: Organization) -> dict:
+    """How many candidates per status (and in all): one read of the organization's rows of
+    StatusCount, which services.reevaluate keeps in step."""
     counts = dict(
-        candidates.order_by().values("status").annotate(n=Count("*")).values_list("status", "n")
+        StatusCount.objects.filter(organization=organization).values_list("status", "count")
     )
     return {
         "total": sum(counts.values()),
@@ -465,23 +477,6 @@ def status_counts(candidates: QuerySet[Candidate]) -> dict:
             for value, label in STATUS_CHOICES
         ],
     }
-
-
-def today_numbers(
-    candidates: QuerySet[Candidate], *, organization: Organization, today: date
-) -> dict:
-    """Today's counts, cached per organization until its next write (org_cache.py): the status
-    counts and how many stumbled candidates wait for a call (that one changes with the day)."""
-    return cached_counts(
-        organization,
-        {
-            "statuses": ((), lambda: status_counts(candidates)),
-            "stumbled": (
-                (today.isoformat(),),
-                lambda: stumbled_without_follow_up(candidates, today=today).count(),
-            ),
-        },
-    )
 
 
 # --- Second-chance review and Resubmit? ---------------------------------------------------

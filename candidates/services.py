@@ -7,17 +7,17 @@ Services take keyword-only arguments, validate with `full_clean()`, and run atom
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from reminders import services as reminders_services
 
-from . import org_cache
+from .clock import today
 from .engine import Evaluation, EventFact, Kind, NoteFact, Status, evaluate
 from .models import (
     STORED_RESULT_FIELDS,
@@ -27,16 +27,32 @@ from .models import (
     Job,
     Organization,
     RiskNote,
+    StatusCount,
+    Submission,
     User,
 )
 
 
-def today() -> date:
-    """The organization's day, in the server's time zone (settings.TIME_ZONE), never the
-    member's: a status stored while a member in New York works at 8 p.m. must be as of the
-    same day the daily task (tasks.reevaluate_due_candidates) uses, or it would miss an edge
-    crossed that day until the next run."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
+class AlreadySaved(Exception):
+    """This form submission was saved before (the same key came twice): nothing is written."""
+
+
+def already_saved(key: uuid.UUID | None) -> bool:
+    return key is not None and Submission.objects.filter(key=key).exists()
+
+
+def claim_submission(*, organization_id: int, key: uuid.UUID | None) -> None:
+    """Claim a form submission's key in the caller's transaction, or raise AlreadySaved.
+
+    Two posts of one form at once: the second waits on the key's unique index until the
+    first commits (then it is AlreadySaved) or rolls back (then it goes ahead)."""
+    if key is None:
+        return
+    try:
+        with transaction.atomic():
+            Submission.objects.create(key=key, organization_id=organization_id)
+    except IntegrityError:
+        raise AlreadySaved from None
 
 
 # --- Keeping the stored status in step ----------------------------------------------------
@@ -82,7 +98,7 @@ def _apply(candidate: Candidate, result: Evaluation, last_event_on: date | None)
     candidate.status_changes_on = result.changes_on
 
 
-STORED_FIELDS = list(STORED_RESULT_FIELDS)
+STORED_FIELDS = [*STORED_RESULT_FIELDS, "counted_status"]
 
 
 def _store_results(candidates: list[Candidate]) -> None:
@@ -120,8 +136,25 @@ def _store_results(candidates: list[Candidate]) -> None:
             )
 
 
+def _latest_grants(ids: list[int], as_of: date) -> dict[int, tuple[int, datetime | None]]:
+    """Each candidate's latest second_chance_granted (by date, then the order recorded):
+    (event id, interview time)."""
+    grants = (
+        Event.objects.filter(
+            candidate_id__in=ids, kind=Kind.SECOND_CHANCE_GRANTED, occurred_on__lte=as_of
+        )
+        .order_by("candidate_id", "occurred_on", "id")
+        .values_list("candidate_id", "id", "interview_at")
+    )
+    return {candidate_id: (pk, at) for candidate_id, pk, at in grants}
+
+
 def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> int:
-    """Run the engine for these candidates and store its result; returns how many."""
+    """Run the engine for these candidates and store its result; returns how many.
+
+    Also keeps what pages read instead of scanning: the count of candidates per status
+    (StatusCount, moved from each candidate's counted status to its new one) and the coming
+    interview of a standing second chance."""
     as_of = as_of or today()
     ids = sorted(set(candidate_ids))
     if not ids:
@@ -137,14 +170,27 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
             .annotate(last=Max("occurred_on"))
             .values_list("candidate_id", "last")
         )
+        grants = _latest_grants(ids, as_of)
+        moves: dict[tuple[int, str], int] = {}
         for candidate in candidates:
             events, notes = facts[candidate.pk]
             result = evaluate(events, notes, as_of=as_of)
             _apply(candidate, result, last_dates.get(candidate.pk))
             candidate.requested_on = _requested_on(events, result)
+            grant, interview_at = grants.get(candidate.pk, (None, None))
+            standing = result.status == Status.SECOND_CHANCE and interview_at is not None
+            candidate.next_interview_id = grant if standing else None
+            candidate.next_interview_at = interview_at if standing else None
+            if candidate.counted_status != candidate.status:
+                org = candidate.organization_id
+                if candidate.counted_status:
+                    moves[org, candidate.counted_status] = (
+                        moves.get((org, candidate.counted_status), 0) - 1
+                    )
+                moves[org, candidate.status] = moves.get((org, candidate.status), 0) + 1
+                candidate.counted_status = candidate.status
         _store_results(candidates)
-        # Cached counts ("page 3 of 362", Today's numbers) of these organizations are stale.
-        org_cache.invalidate({c.organization_id for c in candidates})
+        StatusCount.objects.move(moves)
     return len(candidates)
 
 
@@ -191,6 +237,13 @@ def candidate_create(
     return candidate
 
 
+def candidates_delete(*, candidates: Iterable[Candidate]) -> int:
+    """Delete these candidates (the admin may, when they have no history); the counts per
+    status follow (CandidateQuerySet.delete). Returns how many."""
+    _, by_model = Candidate.objects.filter(pk__in=[c.pk for c in candidates]).delete()
+    return by_model.get(Candidate._meta.label, 0)
+
+
 @transaction.atomic
 def candidate_update(*, candidate: Candidate, **fields) -> Candidate:
     for name, value in fields.items():
@@ -214,10 +267,13 @@ def event_log(
     job: Job | None = None,
     recorded_by: User | None = None,
     interview_at: datetime | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Event:
-    """Record one event of a candidate's history and re-evaluate the candidate."""
+    """Record one event of a candidate's history and re-evaluate the candidate. A form's
+    `submission` key makes a second post of the same form raise AlreadySaved."""
     if job is not None and job.organization_id != candidate.organization_id:
         raise ValueError("The job belongs to another organization.")
+    claim_submission(organization_id=candidate.organization_id, key=submission)
     event = Event(
         candidate=candidate,
         kind=kind,
@@ -247,7 +303,9 @@ def risk_note_add(
     author_email: str = "",
     noted_on: date | None = None,
     note: str = "",
+    submission: uuid.UUID | None = None,
 ) -> RiskNote:
+    claim_submission(organization_id=candidate.organization_id, key=submission)
     risk_note = RiskNote(
         candidate=candidate,
         dimension=dimension,
@@ -352,6 +410,7 @@ def second_chance_request(
     recorded_by: User | None = None,
     job: Job | None = None,
     occurred_on: date | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Event:
     return event_log(
         candidate=candidate,
@@ -360,6 +419,7 @@ def second_chance_request(
         notes=pitch,
         job=job,
         recorded_by=recorded_by,
+        submission=submission,
     )
 
 
@@ -372,6 +432,7 @@ def second_chance_decide(
     job: Job | None = None,
     occurred_on: date | None = None,
     interview_at: datetime | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Event:
     """Grant or refuse; the decision answers the latest request, so by default it is for the
     job that request was made for (from the candidate page and the review queue alike)."""
@@ -391,6 +452,7 @@ def second_chance_decide(
         job=job,
         recorded_by=decided_by,
         interview_at=interview_at if grant else None,
+        submission=submission,
     )
 
 

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("candidates/<int:pk>/export.json", records.candidate_export_json, name="export_json"),
     path("candidates/<int:pk>/erase/", records.candidate_erase, name="erase"),
+    path("candidates/<int:pk>/audit/", candidates.candidate_audit, name="audit"),
     # Deciding.
     path("review/", review.review_queue, name="review"),
     path("resubmit/", review.resubmit, name="resubmit"),

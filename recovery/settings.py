@@ -137,8 +137,8 @@ AXES_LOCKOUT_CALLABLE = "candidates.accounts.lockout_response"  # 429 and a page
 AXES_USERNAME_CALLABLE = "candidates.accounts.login_username"
 AXES_CLIENT_IP_CALLABLE = "candidates.accounts.client_ip"
 
-# Database sessions that know their member, so deactivating a member ends all of theirs
-# (read through Redis when Redis is the cache, below).
+# Database sessions that know their member, so deactivating a member ends all of theirs.
+# In the database, not in Redis: a Redis outage must not log everyone out or fail a page.
 SESSION_ENGINE = "candidates.sessions"
 # Idle timeout: a session unused for this long is over (recovery.middleware slides it).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=120) * 60
@@ -160,14 +160,21 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's backend, keeping its Redis client instead of building one per read.
-            "BACKEND": "recovery.cache.RedisCache",
+            # django-redis, because it fails open: with IGNORE_EXCEPTIONS a cache read while
+            # Redis is down is a miss and a write is skipped (logged), never a 500.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                # Fail fast: a page must not wait on a dead Redis.
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "recovery.cache"
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-    # Sessions read from Redis, written to both (candidates/sessions.py): a query less a page.
-    SESSION_ENGINE = "candidates.sessions_cached"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: kombu's filesystem transport needs no server, so `make run` can
@@ -200,7 +207,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # edge). Hourly, not at midnight: the day is TIME_ZONE's while beat runs in UTC, and a
     # run missed while the worker was down is made up within the hour; a run with nothing
     # due is one indexed query.
-    "reevaluate-statuses-daily": {
+    "reevaluate-statuses-hourly": {
         "task": "candidates.tasks.reevaluate_due_candidates",
         "schedule": crontab(minute=5),
     },

@@ -65,7 +65,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
 
-from candidates import org_cache
 from candidates.models import User
 
 from . import emails
@@ -137,14 +136,9 @@ def dispatch_due(
             # One SMTP connection for the run, opened only when there is something to send.
             mail.open()
             result.claimed += len(claimed)
-            try:
-                for reminder in claimed:
-                    outcome = send_one(reminder, token, mail, now=now)
-                    setattr(result, outcome, getattr(result, outcome) + 1)
-            finally:
-                # Sent (a snoozed one loses its badge) or failed: the cached pages that show
-                # reminders are stale. Once a batch, not once a reminder.
-                org_cache.invalidate({reminder.organization_id for reminder in claimed})
+            for reminder in claimed:
+                outcome = send_one(reminder, token, mail, now=now)
+                setattr(result, outcome, getattr(result, outcome) + 1)
             if monotonic_time.monotonic() > deadline:
                 break
     finally:

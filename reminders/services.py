@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from candidates import org_cache
 from candidates.engine import Kind, Status
 from candidates.models import Candidate, Event, Job, Role, User
 
@@ -195,8 +194,6 @@ def _record(reminders, *, by: User | None, why: str, update: bool = True) -> Non
         Reminder.history.bulk_history_create(
             rows, update=update, default_user=by, default_change_reason=why
         )
-        # Bypassing signals, these writes also empty the cached pages that show reminders.
-        org_cache.invalidate({row.organization_id for row in rows})
 
 
 # --- Manual reminders -----------------------------------------------------------------------

@@ -1,34 +1,29 @@
 """How many queries each page runs, in one place for the tests that pin them
-(tests/test_performance.py, tests/test_views_*.py).
+(tests/test_performance.py, tests/test_views_*.py). Every view is a first view: nothing is
+cached, so these hold on SQLite and PostgreSQL, with or without Redis."""
 
-Every logged-in page reads its session: a query with database sessions (the embedded
-default), none when Redis holds them (REDIS_URL, candidates/sessions_cached.py), which is how
-CI runs. Everything else is the same on both.
-"""
+# Every logged-in page reads its session (database sessions) and its member with their
+# organization.
+BASE = 2
 
-from django.conf import settings
+# The candidate list: the filter form's jobs, members and clients, the count (the counts per
+# status when filtered by status at most), the page's rows, my reminders due (nav). A cursor
+# page adds the cursor row's lookup; a search is counted up to its cap beside its rows.
+LIST_FIRST = BASE + 6
+LIST_CURSOR_FIRST = BASE + 7
+SEARCH_FIRST = BASE + 6
+# Past the cap: counted, then the rows by name counted and read again.
+SEARCH_CAPPED = BASE + 8
 
-SESSION = 0 if settings.SESSION_ENGINE == "candidates.sessions_cached" else 1
+# The candidate page: the candidate, its events, its notes, the jobs (forms), my reminders
+# due (nav), the candidate's reminders. The history of changes is a page of its own.
+DETAIL_FIRST = BASE + 6
 
-# The candidate list, first view (nothing cached): the user with their organization, the
-# filter form's jobs, members and clients, the count, the page's rows, my reminders due (nav).
-# A cursor page adds the cursor row's lookup; a search has its count in the rows' query.
-LIST_FIRST = SESSION + 7
-LIST_CURSOR_FIRST = SESSION + 8
-SEARCH_FIRST = SESSION + 6
-# Any page from the cache (org_cache.member_page): the user with their organization.
-CACHED = SESSION + 1
+# The candidate's history of changes: the candidate, then five queries whatever its length
+# (the candidate's, its events' and its notes' history rows, the people and jobs they name;
+# candidates/audit.py), my reminders due (nav).
+AUDIT_FIRST = BASE + 7
 
-# The candidate page, first view: the user, the candidate, events, notes, jobs, my reminders
-# due, the candidate's reminders, and the history of changes (five queries: the candidate's,
-# its events' and its notes' history rows, the people and the jobs they name; audit.py).
-DETAIL_FIRST = SESSION + 12
-# From the cache: the user. (A page is only ever stored under the member's organization and
-# its current version, so a hit proves the candidate is theirs; a miss runs the view's 404.)
-DETAIL_CACHED = SESSION + 1
-
-# Today, first view by a manager (every panel): the user, my reminders due today, stumbled
-# rows, pending rows, upcoming, status counts, stumbled count, my reminders due (nav).
-TODAY_FIRST = SESSION + 8
-# From the cache: the user.
-TODAY_CACHED = SESSION + 1
+# Today, by a manager (every panel): my reminders due today, stumbled rows and their count,
+# pending rows, coming interviews, the counts per status, my reminders due (nav).
+TODAY_FIRST = BASE + 7

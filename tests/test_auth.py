@@ -164,8 +164,6 @@ def test_layout_has_a_skip_link_landmarks_and_marks_the_current_page(client, rec
 
 
 def test_the_header_follows_a_renamed_member_and_organization_at_once(client, org, recruiter):
-    """Each process keeps the rendered header per set of facts (layout.py): new facts, new
-    header, never the old one."""
     client.force_login(recruiter)
     today = reverse("candidates:today")
     assert org.name in client.get(today).content.decode()
@@ -177,10 +175,10 @@ def test_the_header_follows_a_renamed_member_and_organization_at_once(client, or
     assert "Rita Renamed" in client.get(today).content.decode()
 
 
-def test_log_out_from_a_header_kept_by_the_process_uses_this_sessions_token(recruiter, headhunter):
+def test_log_out_from_the_header_uses_this_sessions_token(recruiter, headhunter):
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     first.force_login(recruiter)
-    second.force_login(recruiter)  # same facts: the second page's header is the kept copy
+    second.force_login(recruiter)  # the same member in two browsers
     first.get(reverse("candidates:today"))
     page = second.get(reverse("candidates:today")).content.decode()
     header = page[: page.index("</header>")]

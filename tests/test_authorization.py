@@ -215,6 +215,7 @@ TABLE: dict[str, Url] = {
         foreign={"GET": 200, "POST": 200},
     ),
     "candidates:detail": Url(kwargs={"pk": "plain"}),
+    "candidates:audit": Url(kwargs={"pk": "plain"}),
     "candidates:edit": Url(
         kwargs={"pk": "plain"},
         roles=RECORDERS,

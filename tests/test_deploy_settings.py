@@ -78,11 +78,12 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_healthz_says_ok_to_anyone_and_nothing_else(client):
+def test_healthz_says_ok_to_anyone_and_nothing_else(client, settings):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.content == b"ok"
+    expected = "database: ok\n" + ("redis: ok\n" if settings.REDIS_URL else "")
+    assert response.content.decode() == expected
     assert response["Content-Type"].startswith("text/plain")
     assert "no-cache" in response["Cache-Control"]
     assert not response.cookies
@@ -124,4 +125,4 @@ def test_healthz_answers_503_and_no_details_when_the_database_is_down(tmp_path):
         timeout=120,
     )
 
-    assert result.stdout.strip() == "503 unavailable", result.stderr
+    assert result.stdout.strip() == "503 database: down", result.stderr

@@ -63,7 +63,7 @@ def test_the_candidate_page_shows_the_import_in_its_history(client, org, recruit
     ann = Candidate.objects.get(email="ann@example.com")
     client.force_login(manager)
 
-    entries = client.get(reverse("candidates:detail", args=[ann.pk])).context["audit_entries"]
+    entries = client.get(reverse("candidates:audit", args=[ann.pk])).context["audit_entries"]
 
     assert [(e.subject, e.action, e.who, e.reason) for e in entries] == [
         ("Event", "created", str(recruiter), "import"),

@@ -66,10 +66,14 @@ def url(name: str, *args) -> str:
     return reverse(f"candidates:{name}", args=args)
 
 
-def page_of(client, candidate) -> str:
-    response = client.get(url("detail", candidate.pk))
+def page_of(client, candidate, page: str = "detail") -> str:
+    response = client.get(url(page, candidate.pk))
     assert response.status_code == 200
     return response.content.decode()
+
+
+def history_of_changes(client, candidate) -> str:
+    return page_of(client, candidate, "audit")
 
 
 def fresh(obj):
@@ -92,15 +96,16 @@ def event_post(event: Event, **changes) -> dict:
 # --- The history of changes on the candidate page ------------------------------------------
 
 
-def test_the_candidate_page_shows_the_history_of_changes_with_who_and_why(
+def test_the_candidate_page_links_the_history_of_changes_with_who_and_why(
     client, candidate, no_show, recruiter, manager
 ):
     services.event_update(
         event=no_show, updated_by=recruiter, change_reason="Wrong day", notes="Train strike."
     )
     client.force_login(manager)
+    assert url("audit", candidate.pk) in client.get(url("detail", candidate.pk)).content.decode()
 
-    response = client.get(url("detail", candidate.pk))
+    response = client.get(url("audit", candidate.pk))
 
     entries = response.context["audit_entries"]
     assert [(e.subject, e.action) for e in entries] == [
@@ -116,10 +121,10 @@ def test_the_candidate_page_shows_the_history_of_changes_with_who_and_why(
 
 
 @pytest.mark.parametrize("changes", [3, 30])
-def test_the_candidate_page_costs_the_same_queries_for_3_or_30_changes(
+def test_the_history_of_changes_costs_the_same_queries_for_3_or_30_changes(
     client, candidate, job, recruiter, org_admin, changes, django_assert_num_queries
 ):
-    from .test_views_candidates import DETAIL_QUERIES
+    from .query_counts import AUDIT_FIRST
 
     for i in range(changes):
         event = services.event_log(
@@ -138,8 +143,8 @@ def test_the_candidate_page_costs_the_same_queries_for_3_or_30_changes(
         services.risk_note_delete(risk_note=risk_note, reason=f"dup {i}", deleted_by=org_admin)
     client.force_login(org_admin)
 
-    with django_assert_num_queries(DETAIL_QUERIES):
-        response = client.get(url("detail", candidate.pk))
+    with django_assert_num_queries(AUDIT_FIRST):
+        response = client.get(url("audit", candidate.pk))
 
     assert response.status_code == 200
     assert len(response.context["audit_entries"]) == 1 + 4 * changes
@@ -153,10 +158,10 @@ def test_what_people_typed_is_escaped_in_the_history(client, candidate, no_show,
         notes="<img src=x onerror=alert(1)>",
     )
     client.force_login(recruiter)
-    page = page_of(client, candidate)
-    assert "<script>alert(" not in page
-    assert "<img src=x" not in page
-    assert "&lt;script&gt;alert(" in page
+    for page in (page_of(client, candidate), history_of_changes(client, candidate)):
+        assert "<script>alert(" not in page
+        assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in history_of_changes(client, candidate)
 
 
 # --- Correcting an event ---------------------------------------------------------------------
@@ -204,7 +209,7 @@ def test_a_recruiter_corrects_an_event_and_the_earlier_version_stays(
     assert versions.last().history_change_reason == "He did call ahead: it was a notice."
     # Re-evaluated: a notice weighs 1, a no-show 3.
     assert fresh(candidate).risk_score == 10
-    page = page_of(client, candidate)
+    page = history_of_changes(client, candidate)
     assert "<del>No-show</del> → <ins>Declined interview</ins>" in page
 
 
@@ -251,7 +256,7 @@ def test_deleting_an_event_needs_a_reason_which_the_page_then_shows(
     assert done.status_code == 302
     assert not Event.objects.filter(pk=no_show.pk).exists()
     assert fresh(candidate).status == Status.CLEAN
-    page = page_of(client, candidate)
+    page = history_of_changes(client, candidate)
     assert "Event deleted" in page
     assert "Reason:</span> Logged on the wrong candidate" in page
 
@@ -454,7 +459,7 @@ def test_erasing_from_the_page_asks_a_reason_then_shows_the_anonymous_candidate(
         assert secret not in page
     # The events still count; the erasure is in the history, with who and why.
     assert Event.objects.filter(candidate=candidate).count() == 1
-    entry = response.context["audit_entries"][0]
+    entry = client.get(url("audit", candidate.pk)).context["audit_entries"][0]
     assert (entry.action, entry.who, entry.reason) == (
         "changed",
         str(org_admin),

@@ -94,7 +94,7 @@ def test_upcoming_second_chance_interviews(client, org, other_org, recruiter):
     granted(other_org, "rival@rival.test", "Rival Person", soon)
     client.force_login(recruiter)
     response = client.get(URL)
-    assert [e.candidate.name for e in response.context["upcoming"]] == ["Sue Soon"]
+    assert [c.name for c in response.context["upcoming"]] == ["Sue Soon"]
     page = response.content.decode()
     assert "Forklift operator, Acme" in page
     assert "Pat Past" not in page and "Rival Person" not in page

@@ -8,6 +8,7 @@ form's errors and what the user typed, and writes nothing.
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -16,12 +17,11 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject, cached_property, empty
 from django.views.decorators.http import require_POST
 
 from reminders import selectors as reminder_selectors
 
-from .. import org_cache, selectors, services
+from .. import selectors, services
 from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
 from ..audit import candidate_history
 from ..engine import Kind
@@ -71,46 +71,27 @@ def _filtered(request: HttpRequest) -> tuple[CandidateFilterForm, dict, object]:
     return form, filters, candidates
 
 
-class _Listing:
-    """The list's filter form and page of results, worked out when the template first asks:
-    never, when the organization's cache has the rendered results ({% orgcache %})."""
-
-    def __init__(self, request: HttpRequest):
-        self.request = request
-
-    @cached_property
-    def _done(self) -> tuple:
-        request = self.request
-        form, filters = _filter_form(request)
-        listing = selectors.candidate_list(
-            scoped(Candidate, request),
-            scoped(Event, request),
-            organization=request.user.organization,
-            filters=filters,
-            page=request.GET.get("page"),
-            after=request.GET.get("after"),
-            before=request.GET.get("before"),
-            per_page=per_page_from(request.GET.get("per_page"), PER_PAGE),
-        )
-        searching = any(name != "sort" for name in filters)
-        return form, listing, searching
-
-    def lazy(self, pick) -> SimpleLazyObject:
-        return SimpleLazyObject(lambda: pick(*self._done))
-
-
 @member_required()
-@org_cache.member_page
 def candidate_list(request: HttpRequest) -> HttpResponse:
-    listing = _Listing(request)
+    form, filters = _filter_form(request)
+    listing = selectors.candidate_list(
+        scoped(Candidate, request),
+        scoped(Event, request),
+        organization=request.user.organization,
+        filters=filters,
+        page=request.GET.get("page"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        per_page=per_page_from(request.GET.get("per_page"), PER_PAGE),
+    )
     return render(
         request,
         "candidates/candidate_list.html",
         {
-            "form": listing.lazy(lambda form, listing, searching: form),
-            "page": listing.lazy(lambda form, listing, searching: listing.page),
-            "close_spellings": listing.lazy(lambda form, listing, s: listing.close_spellings),
-            "searching": listing.lazy(lambda form, listing, searching: searching),
+            "form": form,
+            "page": listing.page,
+            "close_spellings": listing.close_spellings,
+            "searching": any(name != "sort" for name in filters),
         },
     )
 
@@ -230,47 +211,28 @@ def candidate_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail(
     request: HttpRequest, candidate: Candidate, jobs: list[Job] | None = None, **bound
 ) -> HttpResponse:
-    """The candidate page; `bound` holds an invalid form to show with its errors.
-
-    The history, the risk notes and the audit trail are cached for the organization until
-    its next write ({% orgcache %} in the template): `page` and the rest are lazy, and run
-    no query when their part of the page comes from the cache. The forms, which carry the
-    member's CSRF token, are rendered every time from `candidate_actions` (one query)."""
-    page = SimpleLazyObject(lambda: selectors.candidate_page(candidate))
-    actions = SimpleLazyObject(
-        # The history was read (not in the cache)? Then the forms need no query of their own.
-        lambda: selectors.candidate_actions(
-            candidate, page=None if page._wrapped is empty else page
-        )
-    )
+    """The candidate page; `bound` holds an invalid form to show with its errors."""
+    page = selectors.candidate_page(candidate)
+    actions = selectors.candidate_actions(candidate, page=page)
     if jobs is None:
-        jobs = SimpleLazyObject(lambda: _jobs(request))
+        jobs = _jobs(request)
     # The member's own today (the forms check dates against it), not the server's.
     today = timezone.localdate()
-    # Lazy too: an unbound form's fields come from the cache ({% orgcache %}) on most views.
     forms = {
-        "event_form": SimpleLazyObject(
-            lambda: EventForm(jobs=jobs, initial={"occurred_on": today})
+        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today}),
+        "note_form": RiskNoteForm(initial={"noted_on": today}),
+        "request_form": SecondChanceRequestForm(
+            candidate=candidate,
+            jobs=jobs,
+            initial={"occurred_on": today, "job": actions.last_misstep_job_id},
         ),
-        "note_form": SimpleLazyObject(lambda: RiskNoteForm(initial={"noted_on": today})),
-        "request_form": SimpleLazyObject(
-            lambda: SecondChanceRequestForm(
-                candidate=candidate,
-                jobs=jobs,
-                initial={"occurred_on": today, "job": actions.last_misstep_job_id},
-            )
+        "decide_form": SecondChanceDecideForm(
+            candidate=candidate,
+            jobs=jobs,
+            initial={"job": actions.pending_request.job_id if actions.pending_request else None},
         ),
-        "decide_form": SimpleLazyObject(
-            lambda: SecondChanceDecideForm(
-                candidate=candidate,
-                jobs=jobs,
-                initial={
-                    "job": actions.pending_request.job_id if actions.pending_request else None
-                },
-            )
-        ),
-        "flag_form": SimpleLazyObject(FlagForm),
-        "clear_form": SimpleLazyObject(ClearFlagForm),
+        "flag_form": FlagForm(),
+        "clear_form": ClearFlagForm(),
     }
     forms.update(bound)
     if bound:
@@ -281,7 +243,6 @@ def _detail(
         request,
         "candidates/candidate_detail.html",
         {
-            # Per person: this view runs only when the member's page is not in the cache.
             "reminders": reminder_selectors.for_candidate(candidate),
             "candidate": candidate,
             "page": page,
@@ -289,8 +250,7 @@ def _detail(
             "can_record": user.can_record,
             "can_decide": user.is_manager,
             "can_admin": user.role in ADMINS,
-            "correctable": SimpleLazyObject(lambda: correctable(user, page.events, page.notes)),
-            "audit_entries": SimpleLazyObject(lambda: candidate_history(candidate)),
+            "correctable": correctable(user, page.events, page.notes),
             "open_form": next(iter(bound), None),
             "today": today,
             **forms,
@@ -299,9 +259,19 @@ def _detail(
 
 
 @member_required()
-@org_cache.member_page
 def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _candidate(request, pk))
+
+
+@member_required()
+def candidate_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The candidate's audit trail, loaded when the member opens it on the candidate page."""
+    candidate = _candidate(request, pk)
+    return render(
+        request,
+        "candidates/candidate_audit.html",
+        {"candidate": candidate, "audit_entries": candidate_history(candidate)},
+    )
 
 
 def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResponse:
@@ -309,10 +279,29 @@ def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResp
     return back_to(request, candidate)
 
 
+ALREADY_SAVED = "Already saved: this form was sent twice, and is recorded once."
+
+
+def _sent_twice(request: HttpRequest, candidate: Candidate) -> HttpResponse | None:
+    """A form posted again after it was saved (double click, back button, retry): say so
+    and store nothing, before its checks (which would now refuse it: "a request is already
+    waiting")."""
+    try:
+        key = uuid.UUID(request.POST.get("submission", ""))
+    except ValueError:
+        return None
+    if not services.already_saved(key):
+        return None
+    messages.info(request, ALREADY_SAVED)
+    return back_to(request, candidate)
+
+
 @require_POST
 @member_required(*RECORDERS)
 def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _candidate(request, pk)
+    if twice := _sent_twice(request, candidate):
+        return twice
     jobs = _jobs(request)
     form = EventForm(request.POST, jobs=jobs)
     if form.is_valid():
@@ -320,6 +309,9 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
             services.event_log(candidate=candidate, recorded_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
+        except services.AlreadySaved:
+            messages.info(request, ALREADY_SAVED)
+            return back_to(request, candidate)
         else:
             label = Kind(form.cleaned_data["kind"]).label
             return _saved(request, candidate, f"“{label}” logged for {candidate.name}.")
@@ -330,12 +322,17 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(*RECORDERS)
 def note_create(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _candidate(request, pk)
+    if twice := _sent_twice(request, candidate):
+        return twice
     form = RiskNoteForm(request.POST)
     if form.is_valid():
         try:
             services.risk_note_add(candidate=candidate, author=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
+        except services.AlreadySaved:
+            messages.info(request, ALREADY_SAVED)
+            return back_to(request, candidate)
         else:
             return _saved(request, candidate, f"Risk note added for {candidate.name}.")
     return _detail(request, candidate, note_form=form)
@@ -345,12 +342,18 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(*RECORDERS)
 def second_chance_request(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _candidate(request, pk)
+    if twice := _sent_twice(request, candidate):
+        return twice
     jobs = _jobs(request)
     form = SecondChanceRequestForm(request.POST, candidate=candidate, jobs=jobs)
     if form.is_valid():
-        services.second_chance_request(
-            candidate=candidate, recorded_by=request.user, **form.cleaned_data
-        )
+        try:
+            services.second_chance_request(
+                candidate=candidate, recorded_by=request.user, **form.cleaned_data
+            )
+        except services.AlreadySaved:
+            messages.info(request, ALREADY_SAVED)
+            return back_to(request, candidate)
         return _saved(
             request, candidate, f"{candidate.name}'s request for a second chance is recorded."
         )
@@ -361,18 +364,25 @@ def second_chance_request(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(*DECIDERS)
 def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _candidate(request, pk)
+    if twice := _sent_twice(request, candidate):
+        return twice
     jobs = _jobs(request)
     form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
     if form.is_valid():
         data = form.cleaned_data
-        services.second_chance_decide(
-            candidate=candidate,
-            grant=form.grant,
-            decided_by=request.user,
-            note=data["note"].strip(),
-            job=data["job"],
-            interview_at=data["interview_at"],
-        )
+        try:
+            services.second_chance_decide(
+                candidate=candidate,
+                grant=form.grant,
+                decided_by=request.user,
+                note=data["note"].strip(),
+                job=data["job"],
+                interview_at=data["interview_at"],
+                submission=data["submission"],
+            )
+        except services.AlreadySaved:
+            messages.info(request, ALREADY_SAVED)
+            return back_to(request, candidate)
         verdict = "granted" if form.grant else "refused"
         return _saved(request, candidate, f"Second chance {verdict} for {candidate.name}.")
     return _detail(request, candidate, jobs, decide_form=form)

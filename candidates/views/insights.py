@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from .. import charts, selectors, services
-from ..access import member_required, scoped
+from ..access import member_required, org_of, scoped
 from ..engine import Status
-from ..models import Candidate, Event
+from ..models import Event
 
 OUTCOME_MONTHS = 12
 STATUS_ORDER = [
@@ -27,7 +27,7 @@ STATUS_ORDER = [
 @member_required()
 @require_http_methods(["GET"])
 def insights(request: HttpRequest) -> HttpResponse:
-    statuses = selectors.status_counts(scoped(Candidate, request))
+    statuses = selectors.status_counts(org_of(request))
     reasons = selectors.misstep_reason_counts(scoped(Event, request))
     outcomes = selectors.second_chance_outcomes(
         scoped(Event, request), today=services.today(), months=OUTCOME_MONTHS

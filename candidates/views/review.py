@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +18,13 @@ from ..forms import ResubmitForm, SecondChanceDecideForm
 from ..models import Candidate, Event, Job
 
 REVIEW_PAGE_SIZE = 20
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None  # not a key: the form's own check will say so
 
 
 def _queue_url(request: HttpRequest) -> str:
@@ -36,20 +45,28 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         # Another organization's candidate, or no number at all: 404, nothing written.
         candidate = get_for_org(Candidate, request, pk=request.POST.get("candidate"))
+        form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
+        if services.already_saved(_uuid(request.POST.get("submission"))):
+            messages.info(request, f"{candidate.name}'s request has already been decided.")
+            return redirect(_queue_url(request))
         if candidate.status != Status.REQUESTED:
             messages.info(request, f"{candidate.name}'s request has already been decided.")
             return redirect(_queue_url(request))
-        form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
         if form.is_valid():
             data = form.cleaned_data
-            services.second_chance_decide(
-                candidate=candidate,
-                grant=form.grant,
-                decided_by=request.user,
-                note=data["note"].strip(),
-                job=data["job"],
-                interview_at=data["interview_at"],
-            )
+            try:
+                services.second_chance_decide(
+                    candidate=candidate,
+                    grant=form.grant,
+                    decided_by=request.user,
+                    note=data["note"].strip(),
+                    job=data["job"],
+                    interview_at=data["interview_at"],
+                    submission=data["submission"],
+                )
+            except services.AlreadySaved:
+                messages.info(request, f"{candidate.name}'s request has already been decided.")
+                return redirect(_queue_url(request))
             if form.grant:
                 messages.success(request, f"Second chance granted to {candidate.name}.")
             else:
