@@ -255,6 +255,12 @@ STORAGES = {
 # Behind the docker-compose proxy, TLS ends before gunicorn: trust its X-Forwarded-Proto.
 if env.bool("SECURE_PROXY_SSL", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies append to X-Forwarded-For in front of gunicorn: the client's address (login
+# throttling, logs) is then the Nth hop from the right (candidates.accounts.client_ip). 0: the
+# header is ignored and the socket's address counts, so a client cannot choose its address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
 # HTTPS-only cookies are switched on by the deployment (docker-compose.yml sets them):
 # `make run` serves plain http on 127.0.0.1.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
