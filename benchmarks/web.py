@@ -64,6 +64,11 @@ ENV = {
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
     "SECRET_KEY": "benchmark-only-not-a-secret",
     "DEBUG": "0",
+    # Plain http on 127.0.0.1: HTTPS is the default with DEBUG off (recovery/settings.py).
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_HSTS_SECONDS": "0",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "recovery.settings",

@@ -35,19 +35,26 @@ USERNAME_MAX = 255
 
 
 def client_ip(request: HttpRequest | None) -> str:
-    """The client's address: behind the docker-compose proxy (SECURE_PROXY_SSL on) the last
-    hop of X-Forwarded-For, which that proxy appends and a client cannot forge; else the
-    socket's address. The login throttle (AXES_CLIENT_IP_CALLABLE) and the logs use it."""
+    """The client's address, for the login throttle (AXES_CLIENT_IP_CALLABLE) and the logs.
+
+    The socket's address, unless TRUSTED_PROXY_COUNT says how many proxies stand in front of
+    gunicorn: then the Nth address of X-Forwarded-For from the right, the one the outermost
+    proxy saw (each proxy appends the address it was reached from). Whatever a client writes
+    there itself is further left and never read. Trusting the header is its own setting, not
+    a side effect of SECURE_PROXY_SSL: a client reaching gunicorn directly would otherwise
+    rotate the header and never be locked out."""
     if request is None:
         return ""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        # Only an address: anything else (a port, garbage) would fail the throttle's
-        # address column, so it falls back to the socket's address.
-        if hops and _is_address(hops[-1]):
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "")
+        # Fewer hops than proxies: the request did not come through all of them. Only an
+        # address: anything else (a port, garbage) would fail the throttle's address column.
+        if len(hops) >= proxies and _is_address(hops[-proxies]):
+            return hops[-proxies]
+    return remote
 
 
 def _is_address(value: str) -> bool:

@@ -4,8 +4,10 @@ Erasure keeps the agency's numbers right and removes the person: the candidate r
 (with an anonymous name and email) and so do its events (kinds, dates, reasons, jobs), so
 statuses, reports and insights still count them; what a person wrote about them goes (event
 notes, risk notes' text), and so do every earlier version of those in the audit trail and
-every mention of their name, email or phone in rows that belong to them (reminders…).
-The erasure itself is recorded in the audit trail and logged.
+every mention of any name, email or phone they ever had (the audit trail keeps a renamed
+candidate's earlier ones) in rows that belong to them (reminders and their history…). Their
+open reminders are cancelled. The erasure itself is recorded in the audit trail, its reason
+without their names or any email address, and logged.
 
 Both are plain functions: the management commands and the candidate page call them.
 """
@@ -105,19 +107,37 @@ def export_candidate(candidate: Candidate) -> dict[str, Any]:
 # --- Erasure ------------------------------------------------------------------------------
 
 
-def _redactor(*, name: str, email: str, phone: str):
-    """A function that replaces every mention of the person in a text with "[erased]": the
-    email, the full name, the phone, and each part of the name as a word."""
-    words = [email, name, *(re.findall(r"[^\W\d_]{2,}", name))]
-    if len(re.sub(r"\D", "", phone)) >= 5:
-        words.append(phone)
-    words = sorted({w for w in words if w.strip()}, key=len, reverse=True)
+def _redactor(*, names: Iterable[str], emails: Iterable[str], phones: Iterable[str]):
+    """A function that replaces every mention of the person in a text with "[erased]": each
+    email, each full name, each phone, and each part of each name as a word."""
+    words = [*emails, *names]
+    for name in names:
+        words.extend(re.findall(r"[^\W\d_]{2,}", name))
+    words.extend(phone for phone in phones if len(re.sub(r"\D", "", phone)) >= 5)
+    words = sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True)
     if not words:
         return lambda text: text
     pattern = re.compile(
         "|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words), flags=re.IGNORECASE
     )
     return lambda text: pattern.sub(REDACTED, text) if text else text
+
+
+# Any email address, known or not: one typed into the erasure's reason is personal data too.
+_ANY_EMAIL = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+\.[^\s@<>()\[\]\"',;:]+")
+
+
+def _everything_they_were_called(candidate: Candidate) -> tuple[set[str], set[str], set[str]]:
+    """Every name, email and phone the candidate ever had: the current ones and those of each
+    earlier version in the audit trail (a candidate renamed before the erasure)."""
+    names, emails, phones = {candidate.name}, {candidate.email}, {candidate.phone}
+    for name, email, phone in Candidate.history.filter(id=candidate.pk).values_list(
+        "name", "email", "phone"
+    ):
+        names.add(name)
+        emails.add(email)
+        phones.add(phone)
+    return names, emails, phones
 
 
 def _text_fields(model: type[models.Model]) -> list[str]:
@@ -179,10 +199,18 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
         raise ValidationError({"reason": "Say why the candidate is erased (it is recorded)."})
     # Lock the row: a concurrent write to this candidate waits until the erasure is done.
     candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
-    redact = _redactor(name=candidate.name, email=candidate.email, phone=candidate.phone)
+    names, emails, phones = _everything_they_were_called(candidate)
+    redact = _redactor(names=names, emails=emails, phones=phones)
     token = secrets.token_hex(6)
     erased_name = f"Erased candidate {token}"
     erased_email = f"erased-{token}@{ERASED_DOMAIN}"
+
+    # 0. Nobody is to call them any more: their open reminders are cancelled (and their
+    # titles scrubbed below, with the audit rows this writes).
+    if apps.is_installed("reminders"):
+        from reminders.services import cancel_for_candidate
+
+        cancel_for_candidate(candidate, by=erased_by, why="the candidate was erased")
 
     # 1. The free text people wrote about them, now and in every earlier version.
     Event.objects.filter(candidate=candidate).update(notes="")
@@ -196,10 +224,10 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
         if fields:
             _redact_rows(model._default_manager.filter(**{fk: candidate.pk}), redact, fields)
 
-    # 3. Earlier versions of the candidate row itself.
+    # 3. Earlier versions of the candidate row itself, whatever they were called then.
     candidate_versions = Candidate.history.filter(id=candidate.pk)
     candidate_versions.update(name=erased_name, email=erased_email, phone="")
-    _redact_rows(candidate_versions, redact, ["history_change_reason"])
+    _redact_rows(candidate_versions, redact, _text_fields(Candidate.history.model))
 
     # 4. The admin's log names objects by their str(): "Name <email>".
     if apps.is_installed("django.contrib.admin"):
@@ -212,7 +240,7 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
     candidate.name = erased_name
     candidate.email = erased_email
     candidate.phone = ""
-    candidate._change_reason = f"erased: {redact(reason)}"
+    candidate._change_reason = f"erased: {_ANY_EMAIL.sub(REDACTED, redact(reason))}"
     if erased_by is not None:
         candidate._history_user = erased_by
     candidate.save()

@@ -7,14 +7,13 @@ right as of the day they were last evaluated.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from . import services
+from . import csvsafe, services
 from .engine import evaluate
 from .models import Candidate, Organization
 
@@ -105,12 +104,13 @@ def as_json(rows: Sequence[ReportRow], *, as_of: date) -> str:
 
 
 def as_csv(rows: Sequence[ReportRow]) -> str:
-    """The same fields as the JSON, one row per candidate; the explanation joined with " | "."""
+    """The same fields as the JSON, one row per candidate; the explanation joined with " | ".
+    A cell a spreadsheet would run as a formula is written as text (candidates/csvsafe.py)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.Writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for row in rows:
         data = _plain(row)
         data["explanation"] = " | ".join(row.explanation)
-        writer.writerow("" if data[f] is None else data[f] for f in FIELDS)
+        writer.writerow(data[f] for f in FIELDS)
     return out.getvalue()

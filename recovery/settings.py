@@ -262,16 +262,28 @@ STORAGES = {
 # Behind the docker-compose proxy, TLS ends before gunicorn: trust its X-Forwarded-Proto.
 if env.bool("SECURE_PROXY_SSL", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# HTTPS-only cookies are switched on by the deployment (docker-compose.yml sets them):
-# `make run` serves plain http on 127.0.0.1.
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# How many proxies append to X-Forwarded-For in front of gunicorn: the client's address (login
+# throttling, logs) is then the Nth hop from the right (candidates.accounts.client_ip). 0: the
+# header is ignored and the socket's address counts, so a client cannot choose its address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
+# Secure by default: with DEBUG off, HTTPS-only cookies, the redirect of plain http to https
+# and HSTS are on unless switched off one by one (a plain-http trial, see docker-compose.yml),
+# so that a deployment that forgets a variable is not served over http. `make run` (DEBUG=1)
+# and the test suite serve plain http.
+HTTPS_BY_DEFAULT = not (DEBUG or TESTING)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS_BY_DEFAULT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS_BY_DEFAULT)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS_BY_DEFAULT)
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS_BY_DEFAULT else 0
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 X_FRAME_OPTIONS = "DENY"
-# The compose health check calls http://.../healthz from inside the network.
+# The compose health check calls http://.../healthz from inside the network; /livez is the
+# benchmark's bare view. Both answer plain http whatever SECURE_SSL_REDIRECT says.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
 LOGGING = {

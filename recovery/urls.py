@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from candidates.password_reset import SitePasswordResetForm
 
 from .views import healthz, livez
 
@@ -8,6 +11,13 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("admin/", admin.site.urls),
+    # Before django.contrib.auth's own: the emailed link is built from SITE_URL, never from
+    # the request's Host header (candidates/password_reset.py).
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=SitePasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reminders/", include("reminders.urls")),
     path("", include("candidates.urls")),

@@ -172,11 +172,19 @@ def on_event_corrected(event: Event, *, by: User | None) -> list[Reminder]:
     return on_event_logged(event, skip_kinds=settled)
 
 
+def cancel_for_candidate(candidate: Candidate, *, by: User | None, why: str) -> list[int]:
+    """Cancel every open reminder about the candidate (an erased candidate is called by no
+    one): a dispatcher holding one skips it, as for any cancellation."""
+    return _cancel_open(Reminder.objects.filter(candidate=candidate), by=by, why=why)
+
+
 def _cancel_from(event: Event, *, by: User | None, why: str) -> list[int]:
+    return _cancel_open(Reminder.objects.filter(event=event), by=by, why=why)
+
+
+def _cancel_open(reminders, *, by: User | None, why: str) -> list[int]:
     now = timezone.now()
-    affected = list(
-        Reminder.objects.filter(event=event, state__in=OPEN_STATES).values_list("pk", flat=True)
-    )
+    affected = list(reminders.filter(state__in=OPEN_STATES).values_list("pk", flat=True))
     if affected:
         Reminder.objects.filter(pk__in=affected, state__in=OPEN_STATES).update(
             state=State.CANCELLED, claim_token="", closed_by=by, closed_at=now, updated_at=now

@@ -227,6 +227,7 @@ def test_refused_requests_are_logged_with_user_path_and_address(
 
 def test_behind_the_proxy_the_address_is_the_one_the_proxy_saw(client, recruiter, settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 1  # one proxy in front, appending X-Forwarded-For
     # The client may send its own X-Forwarded-For; the proxy appends the real address last.
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(
@@ -250,6 +251,7 @@ def test_a_forged_address_that_is_not_an_address_falls_back_to_the_socket(
     client, recruiter, settings
 ):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 1  # one proxy in front, appending X-Forwarded-For
     statuses = [
         client.post(
             LOGIN,

@@ -335,8 +335,8 @@ SKIPPED_PREFIXES = {
     "media/": "uploaded files are not served by Django",
 }
 SKIPPED_NAMES = {
-    "password_reset_confirm": "needs a one-time token from an email: tests/test_auth.py "
-    "follows a real reset link; a made-up token is refused without revealing anything",
+    "password_reset_confirm": "needs a one-time token from an email: "
+    "test_password_reset_confirm_answers_every_requester_as_it_should below walks it",
 }
 
 
@@ -589,3 +589,84 @@ def test_an_import_names_no_other_organization(worlds):
         "Taken Over"
     )
     assert not Event.objects.filter(candidate=rival.plain, job__title="Welder").exists()
+
+
+# --- The password-reset link, which the walk cannot fill ----------------------------------
+
+SITE = "https://recovery.example.com"
+
+
+def test_password_reset_confirm_answers_every_requester_as_it_should(worlds, settings):
+    """password_reset_confirm, for anonymous, every role and the outsider: a made-up token, a
+    real token for another member and an invalid member id are refused with the same page,
+    revealing nothing and writing nothing; the real link, mailed from SITE_URL whatever Host
+    the reset was asked with (issue 12, finding 7), works once, for its member only."""
+    from django.core import mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    northwind, rival = worlds
+    settings.SITE_URL = SITE
+    target = northwind.users[RECRUITER]
+    response = HttpClient().post(
+        reverse("password_reset"), {"email": target.email}, HTTP_HOST="127.0.0.1:31337"
+    )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    link = next(word for word in message.body.split() if "/accounts/reset/" in word)
+    assert link.startswith(SITE + "/accounts/reset/"), link
+    real_path = link[len(SITE) :]
+    uid, token = real_path.rstrip("/").split("/")[-2:]
+    other_uid = urlsafe_base64_encode(force_bytes(rival.users[ADMIN].pk))
+    refused_paths = [
+        reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": "abc-123"}),
+        reverse("password_reset_confirm", kwargs={"uidb64": other_uid, "token": token}),
+        reverse("password_reset_confirm", kwargs={"uidb64": "not-an-id", "token": token}),
+    ]
+    requesters = [
+        ("anonymous", None),
+        *((role, northwind.users[role]) for role in MEMBERS),
+        ("outsider", rival.users[ADMIN]),
+    ]
+    before = fingerprint()
+    failures = []
+    for requester, user in requesters:
+        for path in refused_paths:
+            for method in ("GET", "POST"):
+                http = HttpClient()
+                if user is not None:
+                    http.force_login(user)
+                data = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+                response = (
+                    http.get(path, follow=True)
+                    if method == "GET"
+                    else http.post(path, data, follow=True)
+                )
+                body = body_of(response)
+                if response.status_code != 200 or "this link no longer works" not in body:
+                    failures.append(f"{method} {path} as {requester}: {response.status_code}")
+                leaked = [s for s in rival.secrets + northwind.secrets if s.lower() in body]
+                if leaked:
+                    failures.append(f"{method} {path} as {requester} shows {leaked}")
+                if fingerprint() != before:
+                    failures.append(f"{method} {path} as {requester} wrote to the database")
+    assert not failures, "\n".join(failures)
+
+    # The real link, asked for again (logging the member in above changed their last login,
+    # which ends any earlier token): for its member, once.
+    mail.outbox.clear()
+    HttpClient().post(reverse("password_reset"), {"email": target.email}, HTTP_HOST="localhost")
+    (message,) = mail.outbox
+    link = next(word for word in message.body.split() if "/accounts/reset/" in word)
+    assert link.startswith(SITE + "/accounts/reset/"), link
+    real_path = link[len(SITE) :]
+    http = HttpClient()
+    response = http.get(real_path, follow=True)
+    form_path = response.redirect_chain[-1][0]
+    assert "choose a new password" in body_of(response)
+    data = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    assert http.post(form_path, data).status_code == 302
+    target.refresh_from_db()
+    assert target.check_password(NEW_PASSWORD)
+    assert not rival.users[ADMIN].check_password(NEW_PASSWORD)
+    assert "this link no longer works" in body_of(HttpClient().get(real_path, follow=True))

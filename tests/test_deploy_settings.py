@@ -56,15 +56,21 @@ def test_check_deploy_is_clean_with_the_production_environment(tmp_path):
     assert "WARNING" not in result.stderr
 
 
-def test_check_deploy_flags_a_deployment_without_https_settings(tmp_path):
-    env = production_env(tmp_path)
-    for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE"):
-        env.pop(name)
+def test_check_deploy_flags_a_deployment_that_switches_https_off(tmp_path):
+    # HTTPS is the default with DEBUG off (tests/test_security_round_two.py): a plain-http
+    # trial switches it off explicitly, and check --deploy says so.
+    env = production_env(
+        tmp_path,
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+    )
 
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
 
     assert result.returncode != 0
-    for warning in ("security.W004", "security.W008", "security.W012"):
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in result.stderr
 
 

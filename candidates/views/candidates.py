@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from reminders import selectors as reminder_selectors
 
-from .. import selectors, services
+from .. import csvsafe, selectors, services
 from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
 from ..audit import candidate_history
 from ..engine import Kind
@@ -96,13 +96,7 @@ def candidate_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+_cell = csvsafe.cell  # the one neutraliser of every CSV the app writes (CSV injection)
 
 
 class _Echo:

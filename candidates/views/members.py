@@ -9,7 +9,6 @@ password ever travels in an email or through the admin's hands.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,14 +17,15 @@ from .. import services
 from ..access import ADMINS, get_for_org, member_required, scoped
 from ..forms import MemberAddForm, MemberEditForm
 from ..models import User
+from ..password_reset import SitePasswordResetForm
 
 
 def _send_invitation(request: HttpRequest, member: User) -> None:
-    form = PasswordResetForm({"email": member.email})
+    # The link is built from SITE_URL, never from the request's Host header.
+    form = SitePasswordResetForm({"email": member.email})
     form.is_valid()
     form.save(
         request=request,
-        use_https=request.is_secure(),
         subject_template_name="registration/member_invite_subject.txt",
         email_template_name="registration/member_invite_email.txt",
         extra_email_context={"organization": member.organization, "invited_by": request.user},
