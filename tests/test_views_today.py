@@ -146,3 +146,22 @@ def test_today_runs_the_same_queries_for_3_or_30_candidates(
     assert response.status_code == 200
     assert response.context["stumbled_count"] == n
     assert response.context["pending_count"] == n
+
+
+def test_the_stumbled_are_counted_up_to_a_hundred(client, org, manager, monkeypatch):
+    """The count stops at COUNTED ("3+" here): Today costs the same in any organization."""
+    from candidates.views import today as today_view
+
+    monkeypatch.setattr(today_view, "COUNTED", 3)
+    for i in range(5):
+        c = services.candidate_create(organization=org, email=f"s{i}@x.test", name=f"Sam {i}")
+        services.event_log(
+            candidate=c,
+            kind="no_show",
+            occurred_on=services.today() - timedelta(days=10),
+            reason="commute",
+        )
+    client.force_login(manager)
+    response = client.get(URL)
+    assert response.context["stumbled_count"] == 3 and response.context["stumbled_more"]
+    assert '<span class="count">3+</span>' in response.content.decode()

@@ -10,8 +10,10 @@ from ..access import member_required, scoped
 from ..engine import Status
 from ..models import Candidate, Event
 
-# Each list on the page shows this many, with the total beside it.
+# Each list on the page shows this many, with the total beside it; the stumbled are counted
+# up to COUNTED ("100+"), so that the count costs the same in any organization.
 SHOWN = 10
+COUNTED = 100
 
 
 @member_required()
@@ -24,7 +26,8 @@ def today(request):
     context = {
         "today": today,
         "stumbled": list(stumbled[:SHOWN]),
-        "stumbled_count": stumbled.count(),
+        "stumbled_count": min(counted := stumbled[: COUNTED + 1].count(), COUNTED),
+        "stumbled_more": counted > COUNTED,
         "upcoming": list(selectors.upcoming_second_chance_interviews(candidates, now=now)[:SHOWN]),
         "numbers": numbers,
         "no_follow_up_days": selectors.NO_FOLLOW_UP_DAYS,
