@@ -43,6 +43,16 @@ if __name__ == "__main__":  # a script, like manage.py: the settings from the en
 
 from django.db import connection, transaction
 
+from benchmarks.common import (
+    BENCH_DOMAIN,
+    BENCH_MEMBERS,
+    BENCH_PASSWORD,
+    LONG_HISTORIES,
+    LONG_HISTORY_EVENTS,
+    OTHER_ORGANIZATION,
+    long_history_email,
+    member_username,
+)
 from candidates import services
 from candidates.demo import FORMER_COLLEAGUE, ensure_jobs, seed_demo
 from candidates.engine import Kind, Reason
@@ -60,16 +70,8 @@ COMMUTE, ILLNESS, HEART = Reason.COMMUTE, Reason.ILLNESS, Reason.CHANGE_OF_HEART
 COMPETING, PAY, PERSONAL = Reason.COMPETING_OFFER, Reason.COMPENSATION, Reason.PERSONAL
 UNKNOWN, OTHER = Reason.UNKNOWN, Reason.OTHER
 
-BENCH_DOMAIN = "bench.recovery.test"
-# The members who drive the pages: a published password, for a bench database only.
-BENCH_PASSWORD = "second-chance-bench"  # noqa: S105
-BENCH_MEMBERS = 8
 _MEMBER_ROLES = (Role.RECRUITER, Role.RECRUITER, Role.HEADHUNTER, Role.RECRUITER, Role.ADMIN)
-LONG_HISTORIES = 10
-LONG_HISTORY_EVENTS = 60
-OTHER_SLUG = "bench-other"
-
-BENCH_DOMAIN = "bench.recovery.test"
+OTHER_SLUG = OTHER_ORGANIZATION
 
 # fmt: off
 FIRST_NAMES = [
@@ -407,10 +409,6 @@ def _write_batch(
 # --- The members, the long histories, the second organization ------------------------------
 
 
-def member_username(number: int) -> str:
-    return f"member-{number:02d}@{BENCH_DOMAIN}"
-
-
 def ensure_members(organization: Organization, count: int = BENCH_MEMBERS) -> list[User]:
     """`count` members of `organization` who may log events and risk notes, each with the
     bench password; half see the pages in London time, half in UTC."""
@@ -432,10 +430,6 @@ def ensure_members(organization: Organization, count: int = BENCH_MEMBERS) -> li
             user.save()
         members.append(user)
     return members
-
-
-def long_history_email(number: int) -> str:
-    return f"long-history-{number:02d}@{BENCH_DOMAIN}"
 
 
 def ensure_long_histories(organization: Organization, *, today: date | None = None) -> list[int]:
