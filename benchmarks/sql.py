@@ -41,7 +41,7 @@ def measure(size: str, repeat: int, explain: bool) -> dict:
     for page in common.pages(long_history.pk):
         if page.anonymous:
             continue
-        for _ in range(2):  # templates compiled, connection open
+        for _ in range(3):  # templates compiled, connection open, pages in PostgreSQL's cache
             response = client.get(page.path)
             if response.status_code != 200:
                 raise SystemExit(f"{page.path} answered {response.status_code}")
@@ -97,7 +97,7 @@ def _interpolated(connection, sql: str, params) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(common.SIZES), default=common.LOAD_SIZE)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -60,13 +61,19 @@ def ensure_data(size: str) -> None:
     subprocess.run(
         [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
-    say(f"Bench data in {name} ({count:,} candidates; seeding takes minutes the first time):")
+    seeded = _seeded(name, count)
+    say(
+        f"Bench data in {name}: {count:,} candidates there, checking the rest"
+        if seeded
+        else f"Seeding {name} with {count:,} candidates (minutes, once):"
+    )
     subprocess.run(
         [PYTHON, "benchmarks/seed.py", "--candidates", str(count)],
         cwd=ROOT,
         env=env,
         check=True,
-        stderr=subprocess.DEVNULL if _seeded(name, count) else None,
+        stdout=subprocess.DEVNULL if seeded else sys.stderr,
+        stderr=subprocess.DEVNULL if seeded else None,
     )
 
 
@@ -296,7 +303,9 @@ def sql_report(figures: dict[str, dict], sizes: list[str]) -> list[str]:
     out = [table(header, rows), "", *lines, "", f"The slowest query of each page at {large}:"]
     for entry in figures[large].values():
         sql = " ".join(entry.get("slowest_sql", "").split())
-        shown = sql if len(sql) <= 300 else sql[:300] + "..."
+        # The column list says little: what a query reads is in its FROM and WHERE.
+        sql = re.sub(r"^SELECT (DISTINCT )?.{80,}? FROM ", r"SELECT \1... FROM ", sql, count=1)
+        shown = sql if len(sql) <= 400 else sql[:400] + "..."
         out.append(f"- {entry['name']} ({entry['slowest_ms']:.1f} ms): {shown}")
         if "plan" in entry:
             out.append("  " + entry["plan"].replace("\n", "\n  "))
@@ -405,7 +414,7 @@ def main() -> None:
     if sql:
         print()
         print(
-            "SQL per page, in-process (first view: nothing cached), median of 5 requests, "
+            "SQL per page, in-process (first view: nothing cached), median of 7 requests, "
             f"at {' and '.join(sizes)} candidates:"
         )
         print()

@@ -710,4 +710,3 @@ def seed_demo(*, today: date | None = None) -> SeedResult:
     logins = [(Role(MEMBERS[key][3]).label, users[key].username) for key in MEMBERS]
     logins.append(("Platform superuser (Django admin)", superuser.username))
     return SeedResult(org, created=created, existing=len(already), logins=logins)
-

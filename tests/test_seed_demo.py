@@ -203,4 +203,3 @@ def test_the_demo_stays_current_whatever_day_it_is_seeded(time_machine):
         s.email: s.expect.value for s in demo.STORIES
     }
     assert demo_candidates().filter(last_event_on__year=2031).exists()
-
