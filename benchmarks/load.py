@@ -11,6 +11,7 @@ errors (wrk's connect, read, write errors and timeouts).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -51,38 +52,32 @@ def ensure_wrk() -> str:
 
 
 def read_forms(member: Member, candidate_path: str) -> None:
-    """The event and risk-note forms of a candidate page as this member sees them, and the
-    member's CSRF token from them."""
+    """The event and risk-note forms of a candidate page as this member sees them (their
+    actions and fields), and the member's CSRF token from them."""
     status, _, body = fetch(candidate_path, member.cookie)
     if status != 200:
         raise SystemExit(f"{candidate_path} answered {status} to {member.username}")
-    forms = forms_of(body)
     member.forms = {}
-    for action, fields in forms.items():
-        kind = (
-            "event" if action.endswith("/events/") else "note" if action.endswith("/notes/") else ""
-        )
-        if kind:
-            member.forms[kind] = fields
+    for action, fields in forms_of(body).items():
+        for kind, ending in (("event", "/events/"), ("note", "/notes/")):
+            if action.endswith(ending):
+                member.forms[kind] = (action, fields)
     if set(member.forms) != {"event", "note"}:
-        raise SystemExit(f"No event and risk-note forms on {candidate_path}: {sorted(forms)}")
-    member.csrf_token = {n: v for n, v, _ in member.forms["event"]}["csrfmiddlewaretoken"]
+        raise SystemExit(f"No event and risk-note forms on {candidate_path} for {member.username}")
+    _, fields = member.forms["event"]
+    member.csrf_token = {name: value for name, value, _ in fields}["csrfmiddlewaretoken"]
 
 
 def write_request(member: Member, kind: str, candidate_id: int, n: int) -> tuple[str, dict]:
-    """The path and form data of write number `n` of a kind: every field the page renders,
-    filled as a person would (a choice the page offers, yesterday's date, a line of text),
-    the others left as rendered."""
+    """Write number `n` of a kind on a candidate: the form's action for that candidate, and
+    every field the page renders filled as a person would (a choice the page offers, in turn;
+    yesterday's date; a line of text), the others left as rendered."""
+    action, fields = member.forms[kind]
     yesterday = (date.today() - timedelta(days=1)).isoformat()  # noqa: DTZ011 (any zone)
     event_kind, reason = EVENTS[n % len(EVENTS)]
-    wanted = {
-        "kind": event_kind,
-        "reason": reason,
-        "dimension": None,  # in turn, below
-        "level": str(1 + n % 5),
-    }
+    wanted = {"kind": event_kind, "reason": reason, "level": str(1 + n % 5)}
     data: dict[str, str] = {}
-    for name, value, options in member.forms[kind]:
+    for name, value, options in fields:
         if name == "csrfmiddlewaretoken":
             data[name] = member.csrf_token
         elif name.endswith("_on"):
@@ -92,15 +87,14 @@ def write_request(member: Member, kind: str, candidate_id: int, n: int) -> tuple
         elif options:
             choices = [o for o in options if o]
             want = wanted.get(name, value)
-            if name == "dimension" or (name == "job" and choices):
+            if name in ("dimension", "job") and choices:
                 want = choices[n % len(choices)]
             if want not in options:
                 raise SystemExit(f"The {kind} form offers no {want!r} for {name}: {options}")
             data[name] = want
         else:
             data[name] = value
-    action = "events" if kind == "event" else "notes"
-    return f"/candidates/{candidate_id}/{action}/", data
+    return re.sub(r"/candidates/\d+/", f"/candidates/{candidate_id}/", action, count=1), data
 
 
 def check_writes(member: Member, candidate_ids: list[int]) -> None:

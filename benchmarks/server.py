@@ -170,7 +170,8 @@ class Member:
     username: str
     cookie: str  # the Cookie header: session and CSRF cookies
     csrf_token: str = ""  # from a rendered form
-    forms: dict[str, list[tuple[str, str, list[str]]]] = field(default_factory=dict)
+    # "event" and "note": the form's action and its fields (name, value, options)
+    forms: dict[str, tuple[str, list[tuple[str, str, list[str]]]]] = field(default_factory=dict)
 
 
 def login(username: str, password: str) -> Member:

@@ -193,6 +193,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _rate(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f}"
 
@@ -204,12 +208,12 @@ def with_redis_table(results: dict[str, dict]) -> str:
         rows.append(
             [
                 r["page"].name,
-                f"{reads.rps:.0f}",
+                _rate(reads.rps),
                 _ms(reads.percentile(50)),
                 _ms(reads.percentile(95)),
                 _ms(reads.percentile(99)),
                 _errors(reads, r["socket_errors"]),
-                f"{bare.rps:.0f}",
+                _rate(bare.rps),
                 f"{reads.rps / bare.rps:.2f}" if bare.rps else "-",
             ]
         )
@@ -231,7 +235,7 @@ def _writes_row(results: dict[str, dict], *, with_bare: bool, extra: int = 0) ->
     writes = _writes(results)
     row = [
         "writes: events and risk notes",
-        f"{writes.rps:.0f}",
+        _rate(writes.rps),
         _ms(writes.percentile(50)),
         _ms(writes.percentile(95)),
         _ms(writes.percentile(99)),
@@ -248,7 +252,7 @@ def stopped_table(stopped: dict[str, dict], with_redis: dict[str, dict]) -> str:
         rows.append(
             [
                 r["page"].name,
-                f"{reads.rps:.0f}",
+                _rate(reads.rps),
                 _ms(reads.percentile(50)),
                 _ms(reads.percentile(95)),
                 _ms(reads.percentile(99)),
@@ -365,16 +369,17 @@ def main() -> None:
     if not args.skip_seed_check:
         for size in sizes:
             ensure_data(size)
-    pages, write_ids = targets(load_size)
+    every_page, write_ids = targets(load_size)
+    pages = every_page
     if args.only:
         wanted = {"bare", *args.only.split(",")}
-        pages = [p for p in pages if p.key in wanted]
+        pages = [p for p in every_page if p.key in wanted]
     _, count = common.SIZES[load_size]
 
     say(f"With Redis ({common.REDIS_URL}), {count:,} candidates:")
     flush_redis_db(common.REDIS_URL)
     with Server(common.env(load_size), "redis"):
-        members = members_logged_in(pages, write_ids)
+        members = members_logged_in(every_page, write_ids)
         with_redis = drive_pages(wrk, pages, members, write_ids, args)
 
     stopped = {}
@@ -382,7 +387,7 @@ def main() -> None:
         with OwnRedis() as redis:
             say(f"Redis stopped (redis-server of our own on port {redis.port}, shut down):")
             with Server(common.env(load_size, redis_url=redis.url), "redis-stopped"):
-                members = members_logged_in(pages, write_ids)
+                members = members_logged_in(every_page, write_ids)
                 redis.stop()
                 stopped = drive_pages(wrk, pages, members, write_ids, args)
 
