@@ -26,9 +26,11 @@ test: $(STAMP)
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: the pages at 100,000 candidates on this machine's PostgreSQL and Redis, with
-## gunicorn as docker-compose.yml runs it and wrk (apt-get installs it when missing); seeds
-## the database recovery_bench once (minutes), then prints the table (README, Performance)
+## make bench: the pages at 100,000 candidates under 8 members reading and writing, with
+## gunicorn as docker-compose.yml runs it and wrk, with Redis and with Redis stopped, and each
+## page's SQL at 10,000 and 100,000; seeds recovery_bench and recovery_bench_10k once
+## (minutes), then prints the tables (README, Performance). Quick:
+## make bench BENCH_ARGS="--duration 5 --skip-seed-check --sizes 100k"
 bench: $(STAMP)
 	$(BIN)/python benchmarks/web.py $(BENCH_ARGS)
 

@@ -1,5 +1,5 @@
-"""`manage.py seed_demo`: the demo organization, its logins, and the bulk `--candidates N`
-path for performance work."""
+"""`manage.py seed_demo`: the demo organization and its logins (the bench's bulk data:
+test_bench_seed.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
-from django.core.management import CommandError, call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -205,80 +203,3 @@ def test_the_demo_stays_current_whatever_day_it_is_seeded(time_machine):
         s.email: s.expect.value for s in demo.STORIES
     }
     assert demo_candidates().filter(last_event_on__year=2031).exists()
-
-
-# --- Synthetic candidates in bulk --------------------------------------------------------
-
-
-def bench_candidates(slug: str = "demo"):
-    return Candidate.objects.filter(organization__slug=slug, email__startswith="bench-")
-
-
-def test_bulk_candidates_come_with_events_notes_and_their_evaluated_status():
-    out, err = seed("--candidates", "200", "--batch-size", "64")
-    bench = bench_candidates()
-    assert bench.count() == 200
-    assert_stored_status_is_the_engines(bench)
-    events = Event.objects.filter(candidate__in=bench)
-    notes = RiskNote.objects.filter(candidate__in=bench)
-    assert 8 * 200 <= events.count() <= 13 * 200
-    assert 2 * 200 <= notes.count() <= 4 * 200
-    # A realistic mix: most statuses show up, every misstep carries a reason.
-    assert len(set(bench.values_list("status", flat=True))) >= 6
-    assert len(set(events.values_list("kind", flat=True))) >= 12
-    assert len(set(notes.values_list("author_email", flat=True))) >= 3
-    assert "200 created" in out
-    # One progress line per batch on stderr: 64, 128, 192, 200.
-    assert len([line for line in err.splitlines() if "/200 candidates" in line]) == 4
-
-
-def test_bulk_rerun_adds_nothing_and_a_larger_count_adds_only_the_missing():
-    seed("--candidates", "120", "--org", "loadtest")
-    after_first = counts()
-    out, _ = seed("--candidates", "120", "--org", "loadtest")
-    assert counts() == after_first
-    assert "0 created" in out and "120 already there" in out
-
-    seed("--candidates", "150", "--batch-size", "40", "--org", "loadtest")
-    assert bench_candidates("loadtest").count() == 150
-    assert Candidate.objects.filter(email="bench-000150@bench.recovery.test").exists()
-    assert Event.objects.count() > after_first["Event"]
-
-
-def test_bulk_candidates_go_to_the_organization_given_and_it_is_created():
-    seed("--candidates", "30", "--org", "loadtest")
-    assert bench_candidates("loadtest").count() == 30
-    assert not Organization.objects.filter(slug="demo").exists()
-    events = Event.objects.filter(candidate__organization__slug="loadtest")
-    assert set(events.exclude(job=None).values_list("job__organization__slug", flat=True)) == {
-        "loadtest"
-    }
-
-
-def test_bulk_path_writes_in_bulk_never_a_query_per_row():
-    small = Organization.objects.create(slug="small", name="Small")
-    large = Organization.objects.create(slug="large", name="Large")
-    demo.ensure_jobs(small), demo.ensure_jobs(large)
-    with CaptureQueriesContext(connection) as for_100:
-        demo.seed_bench(organization=small, count=100, batch_size=5000)
-    with CaptureQueriesContext(connection) as for_300:
-        demo.seed_bench(organization=large, count=300, batch_size=5000)
-    rows = sum(
-        model.objects.filter(**{lookup: "large"}).count()
-        for model, lookup in (
-            (Candidate, "organization__slug"),
-            (Event, "candidate__organization__slug"),
-            (RiskNote, "candidate__organization__slug"),
-        )
-    )
-    assert rows > 300 * 10
-    # SQLite caps the parameters of one statement, so its inserts come in slices of ~100
-    # rows; PostgreSQL takes a batch in one statement, whatever its size.
-    assert rows / len(for_300) > 40
-    if connection.vendor == "postgresql":
-        assert len(for_300) == len(for_100)
-
-
-def test_org_without_candidates_is_refused():
-    with pytest.raises(CommandError, match="--org only applies with --candidates"):
-        seed("--org", "other")

@@ -19,7 +19,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from candidates import demo, importer, services
+from benchmarks import seed as bench_seed
+from candidates import importer, services
 from candidates.engine import MISSTEPS, Dimension, Kind, Reason, Status, evaluate
 from candidates.models import Candidate, Event, Organization
 
@@ -245,7 +246,7 @@ def test_bulk_seeded_candidates_agree_with_the_engine_today_and_after_two_years(
     today = date(2026, 11, 27)
     time_machine.move_to(noon(today), tick=False)
     organization = Organization.objects.create(slug="bulk", name="Bulk")
-    demo.seed_bench(organization=organization, count=40, batch_size=15, today=today)
+    bench_seed.seed_bench(organization=organization, count=40, batch_size=15, today=today)
     assert Event.objects.filter(candidate__organization=organization).count() > 40 * 8
     assert_pages_agree_with_engine(organization, today)
 
