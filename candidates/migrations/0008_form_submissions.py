@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('candidates', '0006_status_counts_and_next_interview'),
+        ('candidates', '0007_fill_status_counts'),
     ]
 
     operations = [
