@@ -257,6 +257,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Tests and development serve files straight from static/ (nothing collected, no warning).
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+# Files browsers ask for at the site's root whatever the page says (/favicon.ico): served
+# by WhiteNoise there, so they are never a 404 (each one logged as a refused request).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
