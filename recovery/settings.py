@@ -288,10 +288,20 @@ X_FRAME_OPTIONS = "DENY"
 # The compose health check calls http://.../healthz from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
+# WARNING and above is what an operator must act on; INFO tells what happened.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # A line per process start ("AXES: BEGIN version ...", "Watching for file changes"):
+        # nothing to act on, and it pushes what matters out of `make run`'s console.
+        "axes.apps": {"level": "WARNING"},
+        "django.utils.autoreload": {"level": "WARNING"},
+    },
 }
+# A Celery worker logs what its tasks print, at WARNING unless told otherwise. The console
+# email backend prints every email it "sends": that is news, not a problem.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"

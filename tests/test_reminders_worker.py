@@ -10,6 +10,7 @@ middle of a batch and checks that every reminder is still emailed exactly once.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
         "LOG_LEVEL": "INFO",
     }
 
-    def start(concurrency: int = 2) -> Worker:
+    def start(concurrency: int = 2, **extra_env: str) -> Worker:
         name = f"reminders-test-{len(workers)}-{uuid.uuid4().hex[:6]}"
         log = tmp_path / f"{name}.log"
         with log.open("wb") as out:
@@ -100,7 +101,7 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
                     "--loglevel=INFO",
                 ],
                 cwd=BASE_DIR,
-                env=env,
+                env={**env, **extra_env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, to kill it with its pool
@@ -220,6 +221,23 @@ def test_a_reminder_due_at_once_goes_out_after_commit_without_waiting_for_beat(
     )
     wait_for(lambda: emailed() == 1, 30, "the reminder was not emailed", worker)
     assert StoredEmail.objects.get().subject == "Call back now"
+
+
+def test_an_email_printed_to_the_console_is_logged_as_news_not_as_a_warning(
+    start_worker, org, recruiter
+):
+    # What `make run` does: the console backend prints each email in the worker, which logs
+    # what its tasks print (at WARNING, unless the settings say otherwise).
+    worker = start_worker(EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
+    make_due(1, org, recruiter)
+    dispatch_due.delay()
+    wait_for(lambda: "Subject: Reminder 0" in worker.output(), 30, "no email printed", worker)
+
+    log = worker.output()
+    # "[2026-11-30 06:02:57,557: INFO/ForkPoolWorker-1] Content-Type: multipart/alternative;"
+    levels = re.findall(r": (\w+)/[\w-]+\] Content-Type: multipart/alternative", log)
+    assert levels == ["INFO"], log
+    assert "WARNING/" not in log, log
 
 
 # --- Exactly once: crashes, duplicates, concurrency --------------------------------------------
