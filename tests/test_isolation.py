@@ -52,7 +52,7 @@ def test_the_test_run_has_a_broker_folder_of_its_own_not_the_devservers():
 
 def test_the_test_run_keeps_no_file_where_make_run_keeps_its_own():
     devserver = make_run_settings()
-    assert settings.CELERY_BEAT_SCHEDULE_FILENAME != devserver["beat_schedule"]
+    assert devserver["beat_schedule"] != settings.CELERY_BEAT_SCHEDULE_FILENAME
     assert not Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).is_relative_to(ROOT)
     db = settings.DATABASES["default"]
     if db["ENGINE"] == "django.db.backends.sqlite3" and "TEST_DATABASE_NAME" not in os.environ:
