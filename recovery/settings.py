@@ -29,12 +29,13 @@ TESTING = "pytest" in sys.modules
 # The files a run keeps beside the database: the embedded broker's messages and beat's
 # schedule, under var/ (git-ignored). A test run gets a fresh folder of its own, deleted at
 # its end, so that `make test` beside `make run` never takes the devserver's messages (nor
-# the devserver a test's), and two test runs never share a file. BROKER_DIR is exported so
-# that the Celery workers the tests start read the same broker as the test that starts them.
+# the devserver a test's), and two test runs never share a file. BROKER_DIR is exported
+# (over any set in the shell or .env) so that the Celery workers the tests start read the
+# same broker as the test that starts them.
 if TESTING:
     VAR_DIR = Path(tempfile.mkdtemp(prefix="recovery-test-"))
     atexit.register(shutil.rmtree, VAR_DIR, ignore_errors=True)
-    os.environ.setdefault("BROKER_DIR", str(VAR_DIR / "broker"))
+    os.environ["BROKER_DIR"] = str(VAR_DIR / "broker")
 else:
     VAR_DIR = BASE_DIR / "var"
 

@@ -50,6 +50,26 @@ def test_the_test_run_has_a_broker_folder_of_its_own_not_the_devservers():
     assert Path(os.environ["BROKER_DIR"]).resolve() == ours
 
 
+def test_a_broker_dir_set_in_the_shell_does_not_reach_the_test_run(tmp_path):
+    shared = tmp_path / "shared-broker"
+    code = "from django.conf import settings; print(settings.BROKER_DIR)"
+    # A process that loads the settings the way pytest does ("pytest" imported first).
+    result = subprocess.run(
+        [sys.executable, "-c", f"import pytest; {code}"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "BROKER_DIR": str(shared),
+            "DJANGO_SETTINGS_MODULE": "recovery.settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip().splitlines()[-1]) != shared
+
+
 def test_the_test_run_keeps_no_file_where_make_run_keeps_its_own():
     devserver = make_run_settings()
     assert devserver["beat_schedule"] != settings.CELERY_BEAT_SCHEDULE_FILENAME
