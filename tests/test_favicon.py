@@ -4,6 +4,11 @@ answers, so it never shows in the log as a refused request."""
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -43,3 +48,35 @@ def test_pages_link_the_favicon(client, recruiter):
     assert '<link rel="icon" href="/favicon.ico"' in client.get(reverse("login")).text
     client.force_login(recruiter)
     assert '<link rel="icon" href="/favicon.ico"' in client.get("/").text
+
+
+def test_favicon_ico_is_served_in_production_too(tmp_path):
+    """DEBUG off: WhiteNoise reads its files once at start-up instead of on each request."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "BROKER_DIR": str(tmp_path / "broker"),
+        "DJANGO_SETTINGS_MODULE": "recovery.settings",
+    }
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/favicon.ico');"
+        "print(r.status_code, r['Content-Type'], b''.join(r.streaming_content)[:4].hex())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    status, content_type, magic = result.stdout.split()
+    assert (status, magic) == ("200", ICO_MAGIC.hex())
+    assert content_type in ("image/x-icon", "image/vnd.microsoft.icon")
