@@ -13,13 +13,15 @@ $(STAMP): requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## make run: the app with demo data at http://127.0.0.1:8000 on SQLite (no other server needed),
-## with a Celery worker and beat that email due reminders to this console
+## make run [ADDRESS=0.0.0.0:8100]: the app with demo data at http://$(ADDRESS) on SQLite (no
+## other server needed), with a Celery worker and beat that email due reminders to this
+## console; links in those emails point at ADDRESS (0.0.0.0 as 127.0.0.1) unless SITE_URL is set
+ADDRESS ?= 127.0.0.1:8000
 run: export DEBUG ?= 1
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
-	bin/devserver 127.0.0.1:8000
+	$(MANAGE) seed_demo --no-logins
+	bin/devserver $(ADDRESS)
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real servers)
 test: $(STAMP)

@@ -20,6 +20,10 @@ from datetime import time as clock
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
+
+from reminders import services as reminder_services
+from reminders.models import OPEN_STATES, Reminder
 
 from . import services
 from .engine import Kind, Reason, Status
@@ -606,6 +610,7 @@ class SeedResult:
     created: int
     existing: int
     logins: list[tuple[str, str]] = field(default_factory=list)  # (role label, username)
+    reminder: Reminder | None = None  # the one falling due a minute after the seed
 
 
 def _member(org: Organization, key: str) -> User:
@@ -677,13 +682,14 @@ def _with_interviews(steps: list[Step]) -> list[Step]:
 def seed_demo(*, today: date | None = None) -> SeedResult:
     """Write the demo organization. Running it again adds nothing: members, clients and jobs
     are looked up before they are created, and a story whose candidate (by email) is already
-    in the organization is skipped whole, so its history is never written twice."""
+    in the organization is skipped whole, so its history is never written twice. Last, one
+    reminder is put a minute ahead of now, each run (`_reminder_due_soon`)."""
     today = today or services.today()
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
     if org is None:
         org = Organization.objects.create(slug=DEMO_SLUG, name=DEMO_NAME)
     users = {key: _member(org, key) for key in MEMBERS}
-    superuser = _superuser()
+    _superuser()
     ctx = _Ctx(today=today, users=users, jobs=ensure_jobs(org))
 
     already = set(
@@ -707,6 +713,66 @@ def seed_demo(*, today: date | None = None) -> SeedResult:
             step.write(ctx, candidate)
         created += 1
 
-    logins = [(Role(MEMBERS[key][3]).label, users[key].username) for key in MEMBERS]
-    logins.append(("Platform superuser (Django admin)", superuser.username))
-    return SeedResult(org, created=created, existing=len(already), logins=logins)
+    return SeedResult(
+        org,
+        created=created,
+        existing=len(already),
+        logins=demo_logins(),
+        reminder=_reminder_due_soon(org, users, ctx.jobs),
+    )
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(role label, username) of every demo account that exists, members first."""
+    roles = {username: Role(role).label for username, _, _, role in MEMBERS.values()}
+    roles[SUPERUSER_USERNAME] = "Platform superuser (Django admin)"
+    existing = set(User.objects.filter(username__in=roles).values_list("username", flat=True))
+    return [(role, username) for username, role in roles.items() if username in existing]
+
+
+# The demo's email: the recruiter calls Kwame back after his night-bus no-show.
+FIRST_REMINDER_CANDIDATE = "kwame.mensah@example.com"
+FIRST_REMINDER_TITLE = "Call Kwame Mensah back about the night shifts"
+FIRST_REMINDER_BODY = (
+    "He missed his forklift interview when the night bus was cancelled, and called the next "
+    "morning. Ask whether he still wants the nights role and how he would get to Northgate."
+)
+FIRST_REMINDER_DELAY = timedelta(minutes=1)
+
+
+def _reminder_due_soon(
+    org: Organization, users: dict[str, User], jobs: dict[str, Job]
+) -> Reminder | None:
+    """The recruiter's reminder to call Kwame, due a minute from now, so that `make run`
+    emails it to its console soon after it starts (beat dispatches every minute).
+
+    Seeding again moves the same reminder a minute ahead again, as a new round (what a
+    snooze does) rather than adding one; once someone marked it done or cancelled it, a new
+    one is made. Either way there is one open such reminder, due a minute after the seed."""
+    candidate = Candidate.objects.filter(organization=org, email=FIRST_REMINDER_CANDIDATE).first()
+    if candidate is None:
+        return None
+    recruiter = users["recruiter"]
+    reminder = (
+        Reminder.objects.filter(
+            candidate=candidate,
+            user=recruiter,
+            title=FIRST_REMINDER_TITLE,
+            state__in=OPEN_STATES,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if reminder is not None:
+        return reminder_services.reminder_snooze(
+            reminder=reminder, by=recruiter, delay=FIRST_REMINDER_DELAY
+        )
+    return reminder_services.reminder_create(
+        candidate=candidate,
+        user=recruiter,
+        title=FIRST_REMINDER_TITLE,
+        body=FIRST_REMINDER_BODY,
+        due_at=timezone.now() + FIRST_REMINDER_DELAY,
+        created_by=recruiter,
+        job=jobs["forklift_nights"],
+    )

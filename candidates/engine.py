@@ -1,9 +1,11 @@
 """The recovery engine: a candidate's history turned into status, explanation, risk and advice.
 
-This module is `../shared/recovery-model.md` in code. It is plain Python: it takes a
-candidate's events and risk notes and an as-of date, and needs no database and no request.
-Models, views, the importer, the report and the tasks all call `evaluate()`; none of them
-re-implements a rule.
+This module is the product's rules in code. They are written out for people in
+`docs/recovery-model.md` (words, weights, the status rules in order, the score, the advice,
+and what is not implemented yet); that page, this module and `tests/test_engine.py` change
+together. It is plain Python: it takes a candidate's events and risk notes and an as-of date,
+and needs no database and no request. Models, views, the importer, the report and the tasks
+all call `evaluate()`; none of them re-implements a rule.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One importer for every way in: `manage.py import_history` and the web upload page both call
 `import_history()`. The file format is the contract's ("Import and report" in
-`../shared/recovery-model.md`):
+`docs/recovery-model.md`):
 
     events:     candidate_email, candidate_name, client, job_title, kind, occurred_on, reason, notes
     risk notes: candidate_email, dimension, level, author_email, noted_on, note

@@ -4,7 +4,11 @@ Every variable is listed, with its default, in the README's "Settings" table and
 `.env.example`. A `.env` file at the project root is read when present.
 """
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +25,19 @@ environ.Env.read_env(BASE_DIR / ".env")
 DEBUG = env.bool("DEBUG", default=False)
 # Set by pytest (and nothing else): a test run needs no collected static files.
 TESTING = "pytest" in sys.modules
+
+# The files a run keeps beside the database: the embedded broker's messages and beat's
+# schedule, under var/ (git-ignored). A test run gets a fresh folder of its own, deleted at
+# its end, so that `make test` beside `make run` never takes the devserver's messages (nor
+# the devserver a test's), and two test runs never share a file. BROKER_DIR is exported
+# (over any set in the shell or .env) so that the Celery workers the tests start read the
+# same broker as the test that starts them.
+if TESTING:
+    VAR_DIR = Path(tempfile.mkdtemp(prefix="recovery-test-"))
+    atexit.register(shutil.rmtree, VAR_DIR, ignore_errors=True)
+    os.environ["BROKER_DIR"] = str(VAR_DIR / "broker")
+else:
+    VAR_DIR = BASE_DIR / "var"
 
 _DEV_SECRET_KEY = "django-insecure-recovery-dev-only-never-use-in-production"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET_KEY if (DEBUG or TESTING) else None)
@@ -103,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not :memory:, so that a real worker process can see the test database.
     DATABASES["default"]["TEST"] = {
-        "NAME": env("TEST_DATABASE_NAME", default=str(BASE_DIR / "test-db.sqlite3"))
+        "NAME": env("TEST_DATABASE_NAME", default=str(VAR_DIR / "test-db.sqlite3"))
     }
 else:
     if env("TEST_DATABASE_NAME", default=""):
@@ -156,6 +173,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Redis, cache and Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Used without REDIS_URL (below); set either way, so tests can compare it with make run's.
+BROKER_DIR = Path(env("BROKER_DIR", default=str(VAR_DIR / "broker")))
 
 if REDIS_URL:
     CACHES = {
@@ -178,10 +197,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: kombu's filesystem transport needs no server, so `make run` can
-    # run a real worker and beat with nothing installed.
-    BROKER_DIR = Path(env("BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
+    # run a real worker and beat with nothing installed. (The host name only spares kombu's
+    # "No hostname was supplied" warning: there is no server to name.)
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost//")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
@@ -201,7 +220,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Statuses that the passing of time changes (a misstep crossing its 6- or 24-month
     # edge). Hourly, not at midnight: the day is TIME_ZONE's while beat runs in UTC, and a
@@ -246,6 +265,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Tests and development serve files straight from static/ (nothing collected, no warning).
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+# Files browsers ask for at the site's root whatever the page says (/favicon.ico): served
+# by WhiteNoise there, so they are never a 404 (each one logged as a refused request).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -286,10 +308,20 @@ X_FRAME_OPTIONS = "DENY"
 # benchmark's bare view. Both answer plain http whatever SECURE_SSL_REDIRECT says.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
+# WARNING and above is what an operator must act on; INFO tells what happened.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # A line per process start ("AXES: BEGIN version ...", "Watching for file changes"):
+        # nothing to act on, and it pushes what matters out of `make run`'s console.
+        "axes.apps": {"level": "WARNING"},
+        "django.utils.autoreload": {"level": "WARNING"},
+    },
 }
+# A Celery worker logs what its tasks print, at WARNING unless told otherwise. The console
+# email backend prints every email it "sends": that is news, not a problem.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"

@@ -1,4 +1,4 @@
-"""The recovery engine against the contract (/work/shared/recovery-model.md).
+"""The recovery engine against the contract (docs/recovery-model.md).
 
 Plain Python, no database: every test builds a history of `EventFact`s and `NoteFact`s and
 reads what `evaluate()` says about it as of a date. Each boundary the contract names is its

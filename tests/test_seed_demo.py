@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +26,8 @@ from candidates.models import (
     Role,
     User,
 )
+from reminders import services as reminder_services
+from reminders.models import OPEN_STATES, Reminder, State
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +205,64 @@ def test_the_demo_stays_current_whatever_day_it_is_seeded(time_machine):
         s.email: s.expect.value for s in demo.STORIES
     }
     assert demo_candidates().filter(last_event_on__year=2031).exists()
+
+
+def first_reminders():
+    return Reminder.objects.filter(title=demo.FIRST_REMINDER_TITLE)
+
+
+def test_the_demo_has_a_reminder_falling_due_a_minute_after_each_seed(time_machine):
+    start = datetime(2026, 11, 30, 6, 15, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    out, _ = seed()
+    reminder = first_reminders().get()
+    assert reminder.state == State.PENDING
+    assert reminder.due_at == start + timedelta(minutes=1)
+    assert reminder.user.username == demo.MEMBERS["recruiter"][0]
+    assert reminder.candidate.email == demo.FIRST_REMINDER_CANDIDATE
+    assert f'Reminder "{demo.FIRST_REMINDER_TITLE}"' in out and "06:16:00 UTC" in out
+
+    # make run again an hour later: the same reminder, a minute ahead again, as a new round
+    # (its own Message-ID), so it is emailed again.
+    time_machine.move_to(start + timedelta(hours=1), tick=False)
+    seed()
+    again = first_reminders().get()
+    assert again.pk == reminder.pk
+    assert again.is_open and again.round == reminder.round + 1
+    assert again.due_at == again.next_attempt_at == start + timedelta(hours=1, minutes=1)
+
+    # Once the recruiter marked it done, the next seed makes a new one: still one open.
+    reminder_services.reminder_done(reminder=again, by=again.user)
+    seed()
+    assert first_reminders().count() == 2
+    assert first_reminders().filter(state__in=OPEN_STATES).get().due_at == (
+        start + timedelta(hours=1, minutes=1)
+    )
+
+
+def test_logins_only_prints_the_logins_and_the_address_and_writes_nothing(settings):
+    settings.SITE_URL = "http://127.0.0.1:8100"
+    seed()
+    before = counts()
+    due = first_reminders().get().due_at
+    out, _ = seed("--logins-only")
+    assert counts() == before
+    assert first_reminders().get().due_at == due
+    assert "candidates created" not in out
+    site = "http://127.0.0.1:8100"
+    assert f"the app at {site}/, the Django admin at {site}/admin/" in out
+    printed = [line.split()[-2] for line in out.splitlines() if line.endswith(demo.DEMO_PASSWORD)]
+    assert sorted(printed) == sorted(
+        [*(m[0] for m in demo.MEMBERS.values()), demo.SUPERUSER_USERNAME]
+    )
+
+
+def test_no_logins_seeds_without_printing_them():
+    out, _ = seed("--no-logins")
+    assert f"{len(demo.STORIES)} candidates created" in out
+    assert demo.DEMO_PASSWORD not in out
+
+
+def test_logins_only_before_any_seed_says_what_to_do():
+    with pytest.raises(CommandError, match=r"run `manage\.py seed_demo` first"):
+        seed("--logins-only")

@@ -1,0 +1,60 @@
+"""docs/recovery-model.md, the rules written out for people, says what the engine does: its
+words, weights and numbers, and, as not implemented yet, only what the engine lacks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from candidates import engine
+from candidates.engine import MISSTEP_WEIGHTS, Advice, Dimension, Kind, Reason, Status
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "recovery-model.md"
+
+
+def doc() -> str:
+    return DOC.read_text()
+
+
+def section(title: str) -> str:
+    text = doc()
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_the_misstep_table_is_the_engines_weights():
+    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| (\d+) \|$", section("Event kinds"), re.M)
+    assert {Kind(kind): int(weight) for kind, weight in rows} == MISSTEP_WEIGHTS
+
+
+def test_every_word_of_the_engine_is_on_the_page():
+    text = doc()
+    for word in [*Kind, *Reason, *Dimension, *Status, *Advice]:
+        assert f"`{word.value}`" in text, word
+
+
+def test_the_numbers_are_the_engines():
+    text = " ".join(doc().split())  # as read, whatever the line breaks
+    assert f"within {engine.LIVE_MONTHS} months" in text
+    assert f"within {engine.RECENT_MONTHS} months" in text
+    assert f"add up to **{engine.BURN_WEIGHT} or more**" in text
+    assert f"This part stops at **{engine.MISSTEP_CAP}**" in text
+    assert (
+        f"rounded **half up** (2.5 gives 3, 4.44 gives 4) and stops at **{engine.SCORE_CAP}**"
+        in (text)
+    )
+    assert f"the risk score is **{engine.CAUTION_SCORE} or more**" in text
+
+
+def test_the_status_rules_are_listed_in_the_engines_order():
+    rules = re.findall(r"^\d\. \*\*`(\w+)`\*\*", section("Status"), re.M)
+    assert rules == [s.value for s in Status]
+
+
+def test_not_implemented_yet_names_only_what_the_engine_lacks():
+    missing = section("Not implemented yet")
+    for word in ("rejected", "submitted", "left_early", "override"):
+        assert f"`{word}`" in missing
+        assert word not in {k.value for k in Kind}, f"{word} is implemented: update the page"
+        assert word not in {s.value for s in Status}, f"{word} is implemented: update the page"
