@@ -220,12 +220,17 @@ def keyset_page(
     )
 
 
-def capped_page(rows: QuerySet, *, page: Any, per_page: int, cap: int) -> Page:
+def capped_page(
+    rows: QuerySet, *, page: Any, per_page: int, cap: int, past_cap: QuerySet | None = None
+) -> Page:
     """A page by OFFSET, for lists that are small by nature (search results), counted up to
     `cap` rows and no further: the count of a vague search costs the same as a precise one's.
+    Past the cap the rows come from `past_cap` when given (the same rows in a cheaper order).
     A page past the end shows the last page."""
     count = rows.order_by().values("pk")[: cap + 1].count()
     capped = count > cap
+    if capped and past_cap is not None:
+        rows = past_cap
     count = min(count, cap)
     num_pages = max(1, -(-count // per_page))
     # Bounded: OFFSET (2**63 / per_page) overflows the database's integer (a 500).

@@ -224,10 +224,11 @@ def candidate_list(
         )
 
     matching = candidate_search(candidates, events, q=q, sort=sort, **filters)
-    found = capped_page(matching, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP)
-    if found.capped and not sort:
-        by_name = candidate_search(candidates, events, q=q, rank=False, **filters)
-        found = capped_page(by_name, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP)
+    # Ranking every match costs more and more past the cap: then by name (an index walk).
+    by_name = None if sort else candidate_search(candidates, events, q=q, rank=False, **filters)
+    found = capped_page(
+        matching, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP, past_cap=by_name
+    )
     if found.count or len(q) < SEARCH_FUZZY_MIN_LENGTH or not _postgres(qs):
         return CandidateList(found)
     with transaction.atomic(using=qs.db):

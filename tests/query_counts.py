@@ -12,8 +12,8 @@ BASE = 2
 LIST_FIRST = BASE + 6
 LIST_CURSOR_FIRST = BASE + 7
 SEARCH_FIRST = BASE + 6
-# Past the cap: counted, then the rows by name counted and read again.
-SEARCH_CAPPED = BASE + 8
+# Past the cap: the same two queries, the rows by name instead of best first.
+SEARCH_CAPPED = SEARCH_FIRST
 
 # The candidate page: the candidate, its events, its notes, the jobs (forms), my reminders
 # due (nav), the candidate's reminders. The history of changes is a page of its own.
