@@ -52,7 +52,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import BinaryIO, TextIO, TypeVar
 
 from dateutil.relativedelta import relativedelta
@@ -103,6 +103,9 @@ MAX_LISTED = 100
 MAX_NAMES_SHOWN = 10
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_ROW_CHARS = 10_000
+# No good row has a physical line longer than this: its cells hold at most MAX_ROW_CHARS, and
+# a quoted cell at most doubles them ("" for each quote inside).
+MAX_LINE_CHARS = 2 * MAX_ROW_CHARS + 1000
 FUTURE_LIMIT = relativedelta(years=1)
 # Lengths of the model fields the cells go into.
 MAX_EMAIL = 254
@@ -304,11 +307,16 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 class _Lines:
     """The physical lines of a text, with their endings, as `io.StringIO(newline="")` gives
     them, but without copying the text and stopping after `limit` lines: whatever a file
-    holds after that is never read, so a file of a million lines costs what 50,000 cost."""
+    holds after that is never read, so a file of a million lines costs what 50,000 cost.
+
+    A line longer than any good row can be (MAX_LINE_CHARS) is not handed to the CSV reader,
+    which would make a list of its every cell (a 10 MB line of commas: 5 million strings):
+    only its line ending is, and `last_long` says which line it was and how long."""
 
     def __init__(self, text: str, limit: int):
         self.text, self.limit = text, limit
         self.overflow = False
+        self.last_long: tuple[int, int] = (0, 0)  # (line, characters)
 
     def __iter__(self) -> Iterator[str]:
         text, start, count = self.text, 0, 0
@@ -316,14 +324,20 @@ class _Lines:
             if count == self.limit:
                 self.overflow = True
                 return
-            yield text[start : match.end()]
             count += 1
+            yield self._line(start, match.start(), match.end(), count)
             start = match.end()
         if start < len(text):
             if count == self.limit:
                 self.overflow = True
                 return
-            yield text[start:]
+            yield self._line(start, len(text), len(text), count + 1)
+
+    def _line(self, start: int, end: int, next_start: int, number: int) -> str:
+        if end - start > MAX_LINE_CHARS:
+            self.last_long = (number, end - start)
+            return self.text[end:next_start] or "\n"
+        return self.text[start:next_start]
 
 
 def _header_problem(header: list[str], columns: Sequence[str]) -> str | None:
@@ -367,6 +381,9 @@ def _records(
     except csv.Error as exc:
         problems.add(1, f"the header line cannot be read as CSV ({exc})")
         return
+    if lines.last_long[0] == 1:
+        problems.add(1, f"the header line is too long ({lines.last_long[1]:,} characters)")
+        return
     if header is None or not any(cell.strip() for cell in header):
         problems.add(
             1, f"the file is empty; its first line must be the header: {', '.join(columns)}"
@@ -378,7 +395,7 @@ def _records(
         return
     names = [cell.strip().lower() for cell in header]
 
-    yield from _data_rows(reader, names, problems)
+    yield from _data_rows(reader, lines, names, problems)
     if lines.overflow:
         problems.add(
             MAX_ROWS + 2,
@@ -386,7 +403,7 @@ def _records(
         )
 
 
-def _data_rows(reader, names: list[str], problems: _Problems):
+def _data_rows(reader, lines: _Lines, names: list[str], problems: _Problems):
     previous_end = reader.line_num
     while True:
         line = previous_end + 1
@@ -407,6 +424,15 @@ def _data_rows(reader, names: list[str], problems: _Problems):
             previous_end = reader.line_num
             continue
         previous_end = reader.line_num
+        long_line, length = lines.last_long
+        if long_line >= line:
+            # A line of this row was too long to be read (_Lines).
+            problems.add(
+                line,
+                f"the row is too long (line {long_line:,} has {length:,} characters; "
+                f"a row holds at most {MAX_ROW_CHARS:,})",
+            )
+            continue
         if not any(cell.strip() for cell in cells):
             continue
         size = sum(len(cell) for cell in cells)
@@ -432,22 +458,30 @@ def _data_rows(reader, names: list[str], problems: _Problems):
         yield line, {name: cell.strip() for name, cell in zip(names, cells, strict=True)}
 
 
+@lru_cache(maxsize=4096)
+def _is_email(value: str) -> bool:
+    """Django's validator, remembered: a file names each candidate and author many times."""
+    if len(value) > MAX_EMAIL:
+        return False
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def _email(value: str, column: str, line: int, problems: _Problems) -> str | None:
     if not value:
         problems.add(line, f"{column} is empty")
         return None
     value = value.lower()
-    try:
-        if len(value) > MAX_EMAIL:
-            raise ValidationError("too long")
-        validate_email(value)
-    except ValidationError:
+    if not _is_email(value):
         problems.add(line, f'{column} "{value}" is not an email address')
         return None
     return value
 
 
-def _date(value: str, column: str, line: int, problems: _Problems, today: date) -> date | None:
+def _date(value: str, column: str, line: int, problems: _Problems, latest: date) -> date | None:
     if not value:
         problems.add(line, f"{column} is empty (a date like 2026-03-02)")
         return None
@@ -460,7 +494,7 @@ def _date(value: str, column: str, line: int, problems: _Problems, today: date) 
     except ValueError:
         problems.add(line, f'{column} "{value}" is not a real date')
         return None
-    if day > today + FUTURE_LIMIT:
+    if day > latest:
         problems.add(line, f"{column} {value} is a date in the future (more than a year ahead)")
         return None
     return day
@@ -475,14 +509,14 @@ def _text(value: str, column: str, line: int, problems: _Problems) -> bool:
 
 @dataclass(frozen=True)
 class _Context:
-    today: date
+    # The latest date a row may hold: a year from today.
+    latest: date
     # The member whose rights the rows must stay within; None for the operator (command line).
     member: User | None
 
 
 def _event_row(line: int, cells: dict[str, str], problems: _Problems, ctx: _Context):
     before = problems.count
-    today = ctx.today
     email = _email(cells["candidate_email"], "candidate_email", line, problems)
     name = cells["candidate_name"]
     _text(name, "candidate_name", line, problems)
@@ -501,7 +535,7 @@ def _event_row(line: int, cells: dict[str, str], problems: _Problems, ctx: _Cont
         else:
             problems.add(line, f"kind is empty (use one of: {_KINDS})")
 
-    occurred_on = _date(cells["occurred_on"], "occurred_on", line, problems, today)
+    occurred_on = _date(cells["occurred_on"], "occurred_on", line, problems, ctx.latest)
 
     reason = cells["reason"].lower()
     if kind is not None:
@@ -575,7 +609,7 @@ def _note_row(line: int, cells: dict[str, str], problems: _Problems, ctx: _Conte
             f"level {shown} must be a whole number from {LEVEL_MIN} (no concern) "
             f"to {LEVEL_MAX} (serious concern)",
         )
-    noted_on = _date(cells["noted_on"], "noted_on", line, problems, ctx.today)
+    noted_on = _date(cells["noted_on"], "noted_on", line, problems, ctx.latest)
     if (
         problems.count > before
         or email is None
@@ -698,7 +732,7 @@ def check(
     the rows must stay within (None: the operator, from the command line). `organization` may
     be unsaved (the command creates it only when the files are good)."""
     log = _ErrorLog()
-    ctx = _Context(today=services.today(), member=recorded_by)
+    ctx = _Context(latest=services.today() + FUTURE_LIMIT, member=recorded_by)
     event_rows, event_mentions = _parse(
         events, EVENT_COLUMNS, _Problems(EVENTS_FILE, log), _event_row, ctx
     )
