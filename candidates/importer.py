@@ -657,7 +657,7 @@ class Plan:
 
     event_rows: list[_EventRow]
     note_rows: list[_NoteRow]
-    # A new candidate's name: the first row that gives one.
+    # A candidate's name, for creating it: the first row that gives one.
     names: dict[str, str]
     errors: list[RowError]
     problem_count: int
@@ -693,8 +693,9 @@ def _check_candidates(
     note_mentions: list[_Mention],
     log: _ErrorLog,
 ) -> dict[str, str]:
-    """The names of the new candidates; a new one without a name, and a note whose candidate
-    is nowhere, are problems."""
+    """The name the file gives each candidate (its first row that names one), used when the
+    candidate is created; a new one without a name, and a note whose candidate is nowhere,
+    are problems."""
     emails = {m.email for m in event_mentions} | {m.email for m in note_mentions}
     existing = _existing_candidates(organization, emails)
     names: dict[str, str] = {}
@@ -718,7 +719,7 @@ def _check_candidates(
                 f"{mention.email} is neither in the events file nor a candidate of "
                 f"{organization.name}",
             )
-    return {email: name for email, name in names.items() if email not in existing}
+    return names
 
 
 def check(

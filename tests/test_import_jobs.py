@@ -380,3 +380,22 @@ def test_two_imports_into_one_organization_at_once_create_nothing_twice(monkeypa
     assert sum(r.events_created for r in results) == 600
     assert sum(r.duplicates_skipped for r in results) == 600
     assert Organization.objects.count() == 1
+
+
+def test_a_candidate_deleted_before_the_worker_came_fails_the_job_with_why(client, org, recruiter):
+    zed = services.candidate_create(organization=org, email="zed@example.com", name="Zed")
+    client.force_login(recruiter)
+    notes = (
+        "candidate_email,dimension,level,author_email,noted_on,note\n"
+        f"zed@example.com,trust,2,{recruiter.email},2026-03-03,Fine\n"
+    )
+    response = client.post(
+        IMPORT, {"events": upload(HEADER), "risk_notes": upload(notes, "notes.csv")}
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.notes_name == "notes.csv"
+    zed.delete()
+    assert importer.run_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert "zed@example.com is neither in the events file nor a candidate" in job.problems[0][2]
