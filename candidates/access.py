@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Candidate, Client, Event, Job, Organization, RiskNote, Role, User
+from .models import Candidate, Client, Event, ImportJob, Job, Organization, RiskNote, Role, User
 
 M = TypeVar("M", bound=Model)
 
@@ -25,6 +25,7 @@ ORG_PATHS: dict[type[Model], str] = {
     Event: "candidate__organization",
     RiskNote: "candidate__organization",
     User: "organization",
+    ImportJob: "organization",
 }
 
 
@@ -79,9 +80,23 @@ ADMINS = (Role.ADMIN,)
 DECISION_KINDS = ("second_chance_granted", "second_chance_refused")
 
 
-def may_correct_event(user: User, event: Event) -> bool:
-    allowed = DECIDERS if event.kind in DECISION_KINDS else RECORDERS
+def may_record_kind(user: User, kind: str) -> bool:
+    """Whether this member may record an event of this kind: through a form, a correction or
+    an upload alike (the import checks every row with it)."""
+    allowed = DECIDERS if kind in DECISION_KINDS else RECORDERS
     return user.role in allowed
+
+
+def may_correct_event(user: User, event: Event) -> bool:
+    return may_record_kind(user, event.kind)
+
+
+def may_write_note_as(user: User, author_email: str) -> bool:
+    """A member writes risk notes in their own name only: the form takes no author, and an
+    upload's `author_email` must be the uploader's. (Colleagues' historical notes come in
+    through the command line, which is the operator's.)"""
+    own = (user.email or "").strip().lower()
+    return user.role in RECORDERS and bool(own) and author_email.strip().lower() == own
 
 
 def may_correct_note(user: User, note: RiskNote) -> bool:

@@ -1,22 +1,28 @@
 """The history importer: an events CSV (and optionally a risk-notes CSV) into one organization.
 
-One importer for every way in: `manage.py import_history` and the web upload page both call
-`import_history()`. The file format is the contract's ("Import and report" in
-`docs/recovery-model.md`):
+One importer for every way in: `manage.py import_history` writes at once, the web upload page
+checks the files and leaves the writing to a worker (an `ImportJob`, "Jobs" below). The file
+format is the contract's ("Import and report" in `docs/recovery-model.md`):
 
     events:     candidate_email, candidate_name, client, job_title, kind, occurred_on, reason, notes
     risk notes: candidate_email, dimension, level, author_email, noted_on, note
 
 Steps:
-1. read and check every row of both files, with no database access, collecting every problem
-   with its line number (the header is line 1);
-2. in one transaction, with the organization's row locked so that two imports into one
-   organization run one after the other: read what the organization already has (a fixed
-   number of queries, whatever the number of rows) and check what needs it (a new candidate
-   needs a name; a note's candidate must exist somewhere);
-3. if anything is wrong, write nothing; otherwise create candidates, clients, jobs, events
-   and notes with bulk inserts, skipping rows already there (so a second import of the same
-   file adds nothing), and re-evaluate every candidate that changed, once.
+1. `check()`: read and check every row of both files, with no database access, collecting
+   every problem with its line number (the header is line 1); then read what the organization
+   already has (a query per 2,000 emails) and check what needs it (a new candidate needs a
+   name; a note's candidate must exist somewhere). Any problem and nothing is written.
+2. `write()`: the rows in batches of `BATCH_SIZE`, each batch its own transaction: lock the
+   organization's row (`FOR NO KEY UPDATE`, for one batch only), create the batch's
+   candidates, clients and jobs, then its events and notes, skipping those already there, and
+   re-evaluate the candidates it touched. Skipping what is there makes a batch idempotent: a
+   second import of the same file adds nothing, and a job taken over after a crash goes on
+   from the last batch it committed.
+
+Rights: an import holds only what its uploader may record through the forms
+(`access.may_record_kind`, `access.may_write_note_as`): a recruiter's file with a decision on
+a second chance, or a risk note in a colleague's name, has bad lines. The command line (no
+`recorded_by`) is the operator's and imports everything, colleagues' notes included.
 
 Choices the contract leaves open:
 - the header's columns may come in any order (names are trimmed and case-insensitive), but
@@ -29,29 +35,51 @@ Choices the contract leaves open:
   `candidate_name` empty; an existing candidate keeps the name it has;
 - the line number is the line the row starts on, as a text editor counts (a note with a line
   break inside quotes makes a row span two lines);
-- safety limits: at most 50,000 rows and 25 MB per file, 10,000 characters per row, and no
-  date more than a year ahead.
+- safety limits: at most 50,000 lines after the header (every physical line counts, blank
+  or not, and nothing after that line is read), 25 MB per file, 10,000 characters per row,
+  no date more than a year ahead; every problem is counted, the first `MAX_LISTED` (by file,
+  then line) are kept, so that a hostile file costs a bounded answer.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import heapq
+import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache, partial
 from typing import BinaryIO, TextIO, TypeVar
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from . import services
+from .access import may_record_kind, may_write_note_as
 from .engine import FLAG_KINDS, LEVEL_MAX, LEVEL_MIN, MISSTEPS, Dimension, Kind, Reason
-from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
+from .models import (
+    Candidate,
+    Client,
+    Event,
+    ImportJob,
+    ImportState,
+    Job,
+    Organization,
+    RiskNote,
+    User,
+)
+
+logger = logging.getLogger(__name__)
 
 EVENT_COLUMNS = (
     "candidate_email",
@@ -69,8 +97,15 @@ EVENTS_FILE = "events"
 NOTES_FILE = "risk notes"
 
 MAX_ROWS = 50_000
+# Problems kept (and shown); the rest are counted.
+MAX_LISTED = 100
+# Unknown header names shown in the header's problem.
+MAX_NAMES_SHOWN = 10
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_ROW_CHARS = 10_000
+# No good row has a physical line longer than this: its cells hold at most MAX_ROW_CHARS, and
+# a quoted cell at most doubles them ("" for each quote inside).
+MAX_LINE_CHARS = 2 * MAX_ROW_CHARS + 1000
 FUTURE_LIMIT = relativedelta(years=1)
 # Lengths of the model fields the cells go into.
 MAX_EMAIL = 254
@@ -78,6 +113,21 @@ MAX_NAME = 200
 
 # Kept well under every database's limit on query parameters.
 IN_CHUNK = 2000
+# Rows written per transaction: the organization's lock, and the locks on the candidates a
+# batch touches, are held for one batch (a fraction of a second), never for a whole file.
+BATCH_SIZE = 500
+# A failed batch (someone created one of its candidates, clients or jobs between our read and
+# our insert) is tried again this many times in all.
+BATCH_TRIES = 3
+
+# Jobs: a worker's claim lasts JOB_LEASE and is renewed by every batch; a run hands the job
+# on after JOB_BUDGET (well inside the task's time limit); a job that made no progress in
+# MAX_ATTEMPTS claims (its worker died each time) fails; a pending job is swept up (its
+# message may have been lost) after SWEEP_GRACE.
+JOB_LEASE = timedelta(minutes=2)
+JOB_BUDGET = timedelta(minutes=3)
+MAX_ATTEMPTS = 3
+SWEEP_GRACE = timedelta(seconds=60)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -98,25 +148,56 @@ class RowError:
         return f"{self.file} line {self.line}: {self.message}"
 
 
+COUNTS = (
+    "candidates_created",
+    "clients_created",
+    "jobs_created",
+    "events_created",
+    "notes_created",
+    "duplicates_skipped",
+)
+
+
 @dataclass
 class ImportResult:
+    # The first MAX_LISTED problems, by file then line; `problem_count` counts them all.
     errors: list[RowError] = field(default_factory=list)
+    problem_count: int = 0
     candidates_created: int = 0
     clients_created: int = 0
     jobs_created: int = 0
     events_created: int = 0
     notes_created: int = 0
     duplicates_skipped: int = 0
+    # Rows of the files written (or skipped as already there) so far.
+    done: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def more_problems(self) -> int:
+        return max(0, self.problem_count - len(self.errors))
+
+    @property
+    def problem_count_text(self) -> str:
+        return f"{self.problem_count:,} problem{'' if self.problem_count == 1 else 's'}"
+
+    @property
+    def more_problems_text(self) -> str:
+        more = self.more_problems
+        return f"{more:,} more problem{'' if more == 1 else 's'}"
+
+    def add(self, other: ImportResult) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 # --- Reading the files --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _EventRow:
     line: int
     email: str
@@ -129,7 +210,7 @@ class _EventRow:
     notes: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _NoteRow:
     line: int
     email: str
@@ -140,15 +221,41 @@ class _NoteRow:
     note: str
 
 
-class _Problems:
-    """Collects the problems of one file into the import's list of errors."""
+class _ErrorLog:
+    """Every problem counted; the first MAX_LISTED by (file, line) kept, in a heap, so that a
+    file of 50,000 bad lines costs a hundred of them in memory and on the page."""
 
-    def __init__(self, file: str, errors: list[RowError]):
+    _FILE_ORDER = {EVENTS_FILE: 0, NOTES_FILE: 1}
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._kept: list[tuple[int, int, int, RowError]] = []  # negated keys: a max-heap
+
+    def add(self, file: str, line: int, message: str) -> None:
+        self.count += 1
+        item = (-self._FILE_ORDER[file], -line, -self.count, RowError(file, line, message))
+        if len(self._kept) < MAX_LISTED:
+            heapq.heappush(self._kept, item)
+        elif item > self._kept[0]:
+            heapq.heapreplace(self._kept, item)
+
+    def listed(self) -> list[RowError]:
+        return [error for *_key, error in sorted(self._kept, reverse=True)]
+
+
+class _Problems:
+    """Collects the problems of one file into the import's error log."""
+
+    def __init__(self, file: str, log: _ErrorLog):
         self.file = file
-        self.errors = errors
+        self.log = log
+
+    @property
+    def count(self) -> int:
+        return self.log.count
 
     def add(self, line: int, message: str) -> None:
-        self.errors.append(RowError(self.file, line, message))
+        self.log.add(self.file, line, message)
 
 
 def _read_text(stream: TextIO | BinaryIO, problems: _Problems) -> str | None:
@@ -176,7 +283,13 @@ def _read_text(stream: TextIO | BinaryIO, problems: _Problems) -> str | None:
     return data.removeprefix("\ufeff")
 
 
-def _read_stream(stream: TextIO | BinaryIO, problems: _Problems) -> str | None:
+def _read_stream(stream: TextIO | BinaryIO | str, problems: _Problems) -> str | None:
+    if isinstance(stream, str):
+        # Already text (the upload form decoded it): not copied again.
+        if len(stream) > MAX_FILE_BYTES:
+            problems.add(1, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+            return None
+        return stream.removeprefix("\ufeff")
     try:
         return _read_text(stream, problems)
     except UnicodeDecodeError:
@@ -188,42 +301,109 @@ def _read_stream(stream: TextIO | BinaryIO, problems: _Problems) -> str | None:
         return None
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class _Lines:
+    """The physical lines of a text, with their endings, as `io.StringIO(newline="")` gives
+    them, but without copying the text and stopping after `limit` lines: whatever a file
+    holds after that is never read, so a file of a million lines costs what 50,000 cost.
+
+    A line longer than any good row can be (MAX_LINE_CHARS) is not handed to the CSV reader,
+    which would make a list of its every cell (a 10 MB line of commas: 5 million strings):
+    only its line ending is, and `last_long` says which line it was and how long."""
+
+    def __init__(self, text: str, limit: int):
+        self.text, self.limit = text, limit
+        self.overflow = False
+        self.last_long: tuple[int, int] = (0, 0)  # (line, characters)
+
+    def __iter__(self) -> Iterator[str]:
+        text, start, count = self.text, 0, 0
+        for match in _LINE_END.finditer(text):
+            if count == self.limit:
+                self.overflow = True
+                return
+            count += 1
+            yield self._line(start, match.start(), match.end(), count)
+            start = match.end()
+        if start < len(text):
+            if count == self.limit:
+                self.overflow = True
+                return
+            yield self._line(start, len(text), len(text), count + 1)
+
+    def _line(self, start: int, end: int, next_start: int, number: int) -> str:
+        if end - start > MAX_LINE_CHARS:
+            self.last_long = (number, end - start)
+            return self.text[end:next_start] or "\n"
+        return self.text[start:next_start]
+
+
+def _header_problem(header: list[str], columns: Sequence[str]) -> str | None:
+    names = [cell.strip().lower() for cell in header]
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    missing = [c for c in columns if c not in counts]
+    unknown = [n for n in names if n not in columns]
+    repeated = [c for c in sorted(columns) if counts.get(c, 0) > 1]
+    wrong = []
+    if missing:
+        wrong.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+    if unknown:
+        shown = ", ".join(
+            f'"{n[:MAX_NAME]}"' if n else "(empty)" for n in unknown[:MAX_NAMES_SHOWN]
+        )
+        if len(unknown) > MAX_NAMES_SHOWN:
+            shown += f" and {len(unknown) - MAX_NAMES_SHOWN:,} more"
+        wrong.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {shown}")
+    if repeated:
+        wrong.append(f"repeated column{'s' if len(repeated) > 1 else ''}: {', '.join(repeated)}")
+    if not wrong:
+        return None
+    hint = f"the header must have exactly these columns: {', '.join(columns)}"
+    if len(header) == 1 and ";" in header[0]:
+        # A spreadsheet set to a European locale saves "CSV" with semicolons.
+        hint = "the values are separated by semicolons; save the file with commas"
+    return f"{'; '.join(wrong)} ({hint})"
+
+
 def _records(
     text: str, columns: Sequence[str], problems: _Problems
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yields (line, {column: trimmed cell}) for every data row after checking the header."""
+    lines = _Lines(text, MAX_ROWS + 1)
     # strict: a quote never closed is an error, not the rest of the file read into one cell.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    expected = ", ".join(columns)
+    reader = csv.reader(iter(lines), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
         problems.add(1, f"the header line cannot be read as CSV ({exc})")
         return
+    if lines.last_long[0] == 1:
+        problems.add(1, f"the header line is too long ({lines.last_long[1]:,} characters)")
+        return
     if header is None or not any(cell.strip() for cell in header):
-        problems.add(1, f"the file is empty; its first line must be the header: {expected}")
+        problems.add(
+            1, f"the file is empty; its first line must be the header: {', '.join(columns)}"
+        )
+        return
+    wrong = _header_problem(header, columns)
+    if wrong:
+        problems.add(1, wrong)
         return
     names = [cell.strip().lower() for cell in header]
-    missing = [c for c in columns if c not in names]
-    unknown = [n for n in names if n not in columns]
-    repeated = sorted({n for n in names if n in columns and names.count(n) > 1})
-    wrong = []
-    if missing:
-        wrong.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-    if unknown:
-        shown = ", ".join(f'"{n}"' if n else "(empty)" for n in unknown)
-        wrong.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {shown}")
-    if repeated:
-        wrong.append(f"repeated column{'s' if len(repeated) > 1 else ''}: {', '.join(repeated)}")
-    if wrong:
-        hint = f"the header must have exactly these columns: {expected}"
-        if len(header) == 1 and ";" in header[0]:
-            # A spreadsheet set to a European locale saves "CSV" with semicolons.
-            hint = "the values are separated by semicolons; save the file with commas"
-        problems.add(1, f"{'; '.join(wrong)} ({hint})")
-        return
 
-    rows = 0
+    yield from _data_rows(reader, lines, names, problems)
+    if lines.overflow:
+        problems.add(
+            MAX_ROWS + 2,
+            f"the file has more than {MAX_ROWS:,} rows; split it into smaller files",
+        )
+
+
+def _data_rows(reader, lines: _Lines, names: list[str], problems: _Problems):
     previous_end = reader.line_num
     while True:
         line = previous_end + 1
@@ -244,14 +424,17 @@ def _records(
             previous_end = reader.line_num
             continue
         previous_end = reader.line_num
+        long_line, length = lines.last_long
+        if long_line >= line:
+            # A line of this row was too long to be read (_Lines).
+            problems.add(
+                line,
+                f"the row is too long (line {long_line:,} has {length:,} characters; "
+                f"a row holds at most {MAX_ROW_CHARS:,})",
+            )
+            continue
         if not any(cell.strip() for cell in cells):
             continue
-        rows += 1
-        if rows > MAX_ROWS:
-            problems.add(
-                line, f"the file has more than {MAX_ROWS:,} rows; split it into smaller files"
-            )
-            return
         size = sum(len(cell) for cell in cells)
         if size > MAX_ROW_CHARS:
             problems.add(
@@ -268,10 +451,23 @@ def _records(
                 hint = 'a quote (") opened in this row may never be closed'
             problems.add(
                 line,
-                f"the row has {len(cells)} values but the header has {len(names)} columns ({hint})",
+                f"the row has {len(cells):,} values but the header has {len(names)} columns "
+                f"({hint})",
             )
             continue
         yield line, {name: cell.strip() for name, cell in zip(names, cells, strict=True)}
+
+
+@lru_cache(maxsize=4096)
+def _is_email(value: str) -> bool:
+    """Django's validator, remembered: a file names each candidate and author many times."""
+    if len(value) > MAX_EMAIL:
+        return False
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _email(value: str, column: str, line: int, problems: _Problems) -> str | None:
@@ -279,17 +475,13 @@ def _email(value: str, column: str, line: int, problems: _Problems) -> str | Non
         problems.add(line, f"{column} is empty")
         return None
     value = value.lower()
-    try:
-        if len(value) > MAX_EMAIL:
-            raise ValidationError("too long")
-        validate_email(value)
-    except ValidationError:
+    if not _is_email(value):
         problems.add(line, f'{column} "{value}" is not an email address')
         return None
     return value
 
 
-def _date(value: str, column: str, line: int, problems: _Problems, today: date) -> date | None:
+def _date(value: str, column: str, line: int, problems: _Problems, latest: date) -> date | None:
     if not value:
         problems.add(line, f"{column} is empty (a date like 2026-03-02)")
         return None
@@ -302,7 +494,7 @@ def _date(value: str, column: str, line: int, problems: _Problems, today: date) 
     except ValueError:
         problems.add(line, f'{column} "{value}" is not a real date')
         return None
-    if day > today + FUTURE_LIMIT:
+    if day > latest:
         problems.add(line, f"{column} {value} is a date in the future (more than a year ahead)")
         return None
     return day
@@ -315,8 +507,16 @@ def _text(value: str, column: str, line: int, problems: _Problems) -> bool:
     return True
 
 
-def _event_row(line: int, cells: dict[str, str], problems: _Problems, today: date):
-    before = len(problems.errors)
+@dataclass(frozen=True)
+class _Context:
+    # The latest date a row may hold: a year from today.
+    latest: date
+    # The member whose rights the rows must stay within; None for the operator (command line).
+    member: User | None
+
+
+def _event_row(line: int, cells: dict[str, str], problems: _Problems, ctx: _Context):
+    before = problems.count
     email = _email(cells["candidate_email"], "candidate_email", line, problems)
     name = cells["candidate_name"]
     _text(name, "candidate_name", line, problems)
@@ -335,7 +535,7 @@ def _event_row(line: int, cells: dict[str, str], problems: _Problems, today: dat
         else:
             problems.add(line, f"kind is empty (use one of: {_KINDS})")
 
-    occurred_on = _date(cells["occurred_on"], "occurred_on", line, problems, today)
+    occurred_on = _date(cells["occurred_on"], "occurred_on", line, problems, ctx.latest)
 
     reason = cells["reason"].lower()
     if kind is not None:
@@ -361,18 +561,34 @@ def _event_row(line: int, cells: dict[str, str], problems: _Problems, today: dat
                 problems.add(line, f'job_title is empty (required for kind "{kind.value}")')
         elif bool(client) != bool(job_title):
             problems.add(line, "client and job_title go together: give both or neither")
+        if ctx.member is not None and not may_record_kind(ctx.member, kind.value):
+            problems.add(
+                line,
+                f'only a manager or an admin may record a decision ("{kind.value}"); '
+                "ask one of them to import this row",
+            )
 
-    if len(problems.errors) > before or email is None or kind is None or occurred_on is None:
+    if problems.count > before or email is None or kind is None or occurred_on is None:
         return None
     return _EventRow(
         line, email, name, client, job_title, kind, occurred_on, reason, cells["notes"]
     )
 
 
-def _note_row(line: int, cells: dict[str, str], problems: _Problems, today: date):
-    before = len(problems.errors)
+def _note_row(line: int, cells: dict[str, str], problems: _Problems, ctx: _Context):
+    before = problems.count
     email = _email(cells["candidate_email"], "candidate_email", line, problems)
     author_email = _email(cells["author_email"], "author_email", line, problems)
+    member = ctx.member
+    if author_email and member is not None and not may_write_note_as(member, author_email):
+        own = (member.email or "").strip().lower()
+        problems.add(
+            line,
+            f"author_email must be your own address ({own}): a risk note uploaded here is "
+            "its uploader's; notes written by colleagues are imported from the command line"
+            if own
+            else "your account has no email address, so it cannot sign risk notes",
+        )
     dimension: Dimension | None = None
     try:
         dimension = Dimension(cells["dimension"].lower())
@@ -393,9 +609,9 @@ def _note_row(line: int, cells: dict[str, str], problems: _Problems, today: date
             f"level {shown} must be a whole number from {LEVEL_MIN} (no concern) "
             f"to {LEVEL_MAX} (serious concern)",
         )
-    noted_on = _date(cells["noted_on"], "noted_on", line, problems, today)
+    noted_on = _date(cells["noted_on"], "noted_on", line, problems, ctx.latest)
     if (
-        len(problems.errors) > before
+        problems.count > before
         or email is None
         or author_email is None
         or dimension is None
@@ -406,7 +622,7 @@ def _note_row(line: int, cells: dict[str, str], problems: _Problems, today: date
     return _NoteRow(line, email, dimension, level, author_email, noted_on, cells["note"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Mention:
     """A row's candidate, even when the row is bad: checks that look across rows use it, so
     one bad row does not make its neighbours look wrong too."""
@@ -416,7 +632,7 @@ class _Mention:
     name: str
 
 
-def _parse(stream, columns, problems: _Problems, parse_row, today: date):
+def _parse(stream, columns, problems: _Problems, parse_row, ctx: _Context):
     text = _read_stream(stream, problems)
     rows: list = []
     mentions: list[_Mention] = []
@@ -426,13 +642,116 @@ def _parse(stream, columns, problems: _Problems, parse_row, today: date):
         email = cells["candidate_email"].lower()
         if email:
             mentions.append(_Mention(line, email, cells.get("candidate_name", "")))
-        row = parse_row(line, cells, problems, today)
+        row = parse_row(line, cells, problems, ctx)
         if row is not None:
             rows.append(row)
     return rows, mentions
 
 
+# --- Checking -----------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Two files read and checked: the rows to write, or the problems that stop them."""
+
+    event_rows: list[_EventRow]
+    note_rows: list[_NoteRow]
+    # A candidate's name, for creating it: the first row that gives one.
+    names: dict[str, str]
+    errors: list[RowError]
+    problem_count: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_count
+
+    @property
+    def total(self) -> int:
+        return len(self.event_rows) + len(self.note_rows)
+
+    def failure(self) -> ImportResult:
+        return ImportResult(errors=self.errors, problem_count=self.problem_count)
+
+
+def _existing_candidates(organization: Organization, emails: Iterable[str]) -> dict[str, tuple]:
+    """{lowercased email: (id, name)} for the organization's candidates among `emails`."""
+    found: dict[str, tuple] = {}
+    if organization.pk is None:  # an organization the command is about to create
+        return found
+    for chunk in _chunks(sorted(set(emails))):
+        for pk, email, name in Candidate.objects.filter(
+            organization=organization, email__in=chunk
+        ).values_list("pk", "email", "name"):
+            found[email.lower()] = (pk, name)
+    return found
+
+
+def _check_candidates(
+    organization: Organization,
+    event_mentions: list[_Mention],
+    note_mentions: list[_Mention],
+    log: _ErrorLog,
+) -> dict[str, str]:
+    """The name the file gives each candidate (its first row that names one), used when the
+    candidate is created; a new one without a name, and a note whose candidate is nowhere,
+    are problems."""
+    emails = {m.email for m in event_mentions} | {m.email for m in note_mentions}
+    existing = _existing_candidates(organization, emails)
+    names: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    for mention in event_mentions:
+        first_line.setdefault(mention.email, mention.line)
+        if mention.name and mention.email not in names:
+            names[mention.email] = mention.name
+    for email, line in first_line.items():
+        if email not in existing and email not in names:
+            log.add(
+                EVENTS_FILE,
+                line,
+                f"candidate_name is empty and {email} is a new candidate: give a name",
+            )
+    for mention in note_mentions:
+        if mention.email not in existing and mention.email not in first_line:
+            log.add(
+                NOTES_FILE,
+                mention.line,
+                f"{mention.email} is neither in the events file nor a candidate of "
+                f"{organization.name}",
+            )
+    return names
+
+
+def check(
+    *,
+    organization: Organization,
+    events: TextIO | BinaryIO | str,
+    risk_notes: TextIO | BinaryIO | str | None = None,
+    recorded_by: User | None = None,
+) -> Plan:
+    """Read and check both files; nothing is written. `recorded_by` is the member whose rights
+    the rows must stay within (None: the operator, from the command line). `organization` may
+    be unsaved (the command creates it only when the files are good)."""
+    log = _ErrorLog()
+    ctx = _Context(latest=services.today() + FUTURE_LIMIT, member=recorded_by)
+    event_rows, event_mentions = _parse(
+        events, EVENT_COLUMNS, _Problems(EVENTS_FILE, log), _event_row, ctx
+    )
+    note_rows, note_mentions = [], []
+    if risk_notes is not None:
+        note_rows, note_mentions = _parse(
+            risk_notes, NOTE_COLUMNS, _Problems(NOTES_FILE, log), _note_row, ctx
+        )
+    names = _check_candidates(organization, event_mentions, note_mentions, log)
+    return Plan(event_rows, note_rows, names, log.listed(), log.count)
+
+
 # --- Writing ------------------------------------------------------------------------------
+
+
+class Stale(Exception):
+    """The organization changed since the files were checked, so that a row can no longer be
+    written as checked (its candidate was deleted, say)."""
 
 
 def _chunks(values: Sequence, size: int = IN_CHUNK) -> Iterator[Sequence]:
@@ -460,181 +779,109 @@ def _create(objs: list[M], model: type[M], recorded_by: User | None) -> list[M]:
     )
 
 
-def _existing_candidates(organization: Organization, emails: Iterable[str]) -> dict[str, tuple]:
-    """{lowercased email: (id, name)} for the organization's candidates among `emails`."""
-    found: dict[str, tuple] = {}
-    for chunk in _chunks(sorted(set(emails))):
-        for pk, email, name in Candidate.objects.filter(
-            organization=organization, email__in=chunk
-        ).values_list("pk", "email", "name"):
-            found[email.lower()] = (pk, name)
-    return found
-
-
-def import_history(
-    *,
+def _ensure_candidates(
     organization: Organization,
-    events: TextIO | BinaryIO,
-    risk_notes: TextIO | BinaryIO | None = None,
-    recorded_by: User | None = None,
-) -> ImportResult:
-    """Import a history; all or nothing. See the module docstring for the rules.
-
-    `events` and `risk_notes` are open files: text streams, or binary ones (such as an uploaded
-    file), which are decoded here as UTF-8 so that an unreadable byte is reported with its line.
-    """
-    today = services.today()
-    errors: list[RowError] = []
-    event_rows, event_mentions = _parse(
-        events, EVENT_COLUMNS, _Problems(EVENTS_FILE, errors), _event_row, today
-    )
-    note_rows, note_mentions = [], []
-    if risk_notes is not None:
-        note_rows, note_mentions = _parse(
-            risk_notes, NOTE_COLUMNS, _Problems(NOTES_FILE, errors), _note_row, today
-        )
-
-    try:
-        with transaction.atomic():
-            result = _write(
-                organization,
-                event_rows,
-                note_rows,
-                event_mentions,
-                note_mentions,
-                errors,
-                recorded_by,
-            )
-            if not result.ok:
-                transaction.set_rollback(True)
-            return result
-    except IntegrityError:
-        # Someone else created one of these candidates, clients or jobs between our read and
-        # our write (the web pages do not take the organization's lock). Nothing was written.
-        return ImportResult(
-            errors=[
-                RowError(
-                    EVENTS_FILE,
-                    1,
-                    "someone changed these candidates while the file was being imported; "
-                    "nothing was imported, please import the file again",
-                )
-            ]
-        )
-
-
-def _write(
-    organization: Organization,
-    event_rows: list[_EventRow],
-    note_rows: list[_NoteRow],
-    event_mentions: list[_Mention],
-    note_mentions: list[_Mention],
-    errors: list[RowError],
+    emails: list[str],
+    names: dict[str, str],
     recorded_by: User | None,
-) -> ImportResult:
-    # Two imports into one organization wait for each other, so each sees the other's rows.
-    Organization.objects.select_for_update().only("pk").get(pk=organization.pk)
-
-    event_problems = _Problems(EVENTS_FILE, errors)
-    note_problems = _Problems(NOTES_FILE, errors)
-
-    emails = {m.email for m in event_mentions} | {m.email for m in note_mentions}
+    counts: ImportResult,
+) -> dict[str, int]:
+    """{email: candidate id} for the batch's candidates, creating the new ones."""
     existing = _existing_candidates(organization, emails)
+    new: list[Candidate] = []
+    for email in dict.fromkeys(emails):
+        if email in existing:
+            continue
+        if email not in names:
+            raise Stale(f"{email} is no longer a candidate of {organization.name}")
+        new.append(Candidate(organization=organization, email=email, name=names[email]))
+    new = _create(new, Candidate, recorded_by)
+    counts.candidates_created += len(new)
+    ids = {email: pk for email, (pk, _name) in existing.items()}
+    ids.update({c.email: c.pk for c in new})
+    return ids
 
-    # A new candidate needs a name: the first row that gives one.
-    names: dict[str, str] = {}
-    first_line: dict[str, int] = {}
-    for mention in event_mentions:
-        first_line.setdefault(mention.email, mention.line)
-        if mention.name and mention.email not in names:
-            names[mention.email] = mention.name
-    for email, line in first_line.items():
-        if email not in existing and email not in names:
-            event_problems.add(
-                line, f"candidate_name is empty and {email} is a new candidate: give a name"
-            )
-    for mention in note_mentions:
-        if mention.email not in existing and mention.email not in first_line:
-            note_problems.add(
-                mention.line,
-                f"{mention.email} is neither in the events file nor a candidate of "
-                f"{organization.name}",
-            )
-    if errors:
-        errors.sort(key=lambda e: (e.file != EVENTS_FILE, e.line))
-        return ImportResult(errors=errors)
 
-    result = ImportResult(errors=[])
-
-    # Candidates.
-    new_candidates = [
-        Candidate(organization=organization, email=email, name=names[email])
-        for email in first_line
-        if email not in existing
-    ]
-    new_candidates = _create(new_candidates, Candidate, recorded_by)
-    result.candidates_created = len(new_candidates)
-    candidate_ids = {email: pk for email, (pk, _name) in existing.items()}
-    candidate_ids.update({c.email: c.pk for c in new_candidates})
-
-    # Clients and jobs, matched case-insensitively.
+def _ensure_clients(
+    organization: Organization, rows: list[_EventRow], recorded_by: User | None, counts
+) -> dict[str, int]:
+    """{lowercased name: client id} for the organization's clients, creating the batch's new
+    ones with the first spelling met. Matched in Python: SQLite's LOWER() is ASCII-only."""
     clients = {
         name.lower(): pk
         for pk, name in Client.objects.filter(organization=organization).values_list("pk", "name")
     }
-    new_clients: dict[str, Client] = {}
-    for row in event_rows:
+    new: dict[str, Client] = {}
+    for row in rows:
         key = row.client.lower()
-        if row.client and key not in clients and key not in new_clients:
-            new_clients[key] = Client(organization=organization, name=row.client)
-    new_clients = dict(
-        zip(new_clients, _create(list(new_clients.values()), Client, recorded_by), strict=True)
-    )
-    clients.update({key: c.pk for key, c in new_clients.items()})
-    result.clients_created = len(new_clients)
+        if row.client and key not in clients and key not in new:
+            new[key] = Client(organization=organization, name=row.client)
+    created = _create(list(new.values()), Client, recorded_by)
+    clients.update({key: c.pk for key, c in zip(new, created, strict=True)})
+    counts.clients_created += len(created)
+    return clients
 
+
+def _ensure_jobs(
+    organization: Organization,
+    rows: list[_EventRow],
+    clients: dict[str, int],
+    recorded_by: User | None,
+    counts: ImportResult,
+) -> dict[tuple[int, str], int]:
+    """{(client id, lowercased title): job id} for the batch's clients, creating new jobs."""
+    wanted = {clients[row.client.lower()] for row in rows if row.job_title}
     jobs: dict[tuple[int, str], int] = {}
-    job_keys: dict[int, tuple[str, str]] = {}  # job id -> (client key, title key)
-    client_keys = {pk: key for key, pk in clients.items()}
-    for pk, client_id, title in Job.objects.filter(organization=organization).values_list(
-        "pk", "client_id", "title"
-    ):
-        jobs[(client_id, title.lower())] = pk
-        job_keys[pk] = (client_keys.get(client_id, ""), title.lower())
-    new_jobs: dict[tuple[int, str], Job] = {}
-    for row in event_rows:
+    for chunk in _chunks(sorted(wanted)):
+        for pk, client_id, title in Job.objects.filter(
+            organization=organization, client_id__in=chunk
+        ).values_list("pk", "client_id", "title"):
+            jobs[(client_id, title.lower())] = pk
+    new: dict[tuple[int, str], Job] = {}
+    for row in rows:
         if not row.job_title:
             continue
         key = (clients[row.client.lower()], row.job_title.lower())
-        if key not in jobs and key not in new_jobs:
-            new_jobs[key] = Job(organization=organization, client_id=key[0], title=row.job_title)
-    new_jobs = dict(zip(new_jobs, _create(list(new_jobs.values()), Job, recorded_by), strict=True))
-    jobs.update({key: j.pk for key, j in new_jobs.items()})
-    result.jobs_created = len(new_jobs)
+        if key not in jobs and key not in new:
+            new[key] = Job(organization=organization, client_id=key[0], title=row.job_title)
+    created = _create(list(new.values()), Job, recorded_by)
+    jobs.update({key: j.pk for key, j in zip(new, created, strict=True)})
+    counts.jobs_created += len(created)
+    return jobs
 
-    # Events, skipping those already recorded (by an earlier import or earlier in this file).
-    existing_ids = [pk for pk, _name in existing.values()]
-    emails_by_id = {pk: email for email, (pk, _name) in existing.items()}
-    seen_events: set[tuple] = set()
-    for chunk in _chunks(existing_ids):
-        for candidate_id, job_id, kind, occurred_on, reason, notes in Event.objects.filter(
-            candidate_id__in=chunk
-        ).values_list("candidate_id", "job_id", "kind", "occurred_on", "reason", "notes"):
-            seen_events.add(
-                (emails_by_id[candidate_id], job_keys.get(job_id), kind, occurred_on, reason, notes)
+
+def _write_events(
+    rows: list[_EventRow],
+    candidate_ids: dict[str, int],
+    clients: dict[str, int],
+    jobs: dict[tuple[int, str], int],
+    recorded_by: User | None,
+    counts: ImportResult,
+) -> list[Event]:
+    """The batch's events, skipping those already recorded (by an earlier import, an earlier
+    batch, or earlier in this batch), compared on what the file says, by ids."""
+    ids = sorted({candidate_ids[row.email] for row in rows})
+    seen: set[tuple] = set()
+    for chunk in _chunks(ids):
+        seen.update(
+            Event.objects.filter(candidate_id__in=chunk).values_list(
+                "candidate_id", "job_id", "kind", "occurred_on", "reason", "notes"
             )
-    new_events = []
-    for row in event_rows:
-        job_key = (row.client.lower(), row.job_title.lower()) if row.job_title else None
-        key = (row.email, job_key, row.kind.value, row.occurred_on, row.reason, row.notes)
-        if key in seen_events:
-            result.duplicates_skipped += 1
+        )
+    new = []
+    for row in rows:
+        job_id = None
+        if row.job_title:
+            job_id = jobs[(clients[row.client.lower()], row.job_title.lower())]
+        candidate_id = candidate_ids[row.email]
+        key = (candidate_id, job_id, row.kind.value, row.occurred_on, row.reason, row.notes)
+        if key in seen:
+            counts.duplicates_skipped += 1
             continue
-        seen_events.add(key)
-        job_id = jobs[(clients[row.client.lower()], row.job_title.lower())] if job_key else None
-        new_events.append(
+        seen.add(key)
+        new.append(
             Event(
-                candidate_id=candidate_ids[row.email],
+                candidate_id=candidate_id,
                 job_id=job_id,
                 kind=row.kind.value,
                 occurred_on=row.occurred_on,
@@ -644,56 +891,358 @@ def _write(
             )
         )
     # In file order: on one date, history follows the order events were recorded (their id).
-    new_events = _create(new_events, Event, recorded_by)
-    result.events_created = len(new_events)
+    new = _create(new, Event, recorded_by)
+    counts.events_created += len(new)
+    return new
 
-    # Risk notes, likewise; the author is linked when a member of the organization has that email.
-    new_notes = []
-    if note_rows:
-        members: dict[str, int] = {}
-        for pk, email in (
-            User.objects.filter(organization=organization)
-            .exclude(email="")
-            .order_by("pk")
-            .values_list("pk", "email")
-        ):
-            members.setdefault(email.lower(), pk)
-        seen_notes: set[tuple] = set()
-        for chunk in _chunks(existing_ids):
-            for values in RiskNote.objects.filter(candidate_id__in=chunk).values_list(
-                "candidate_id", "dimension", "author_email", "noted_on", "level", "note"
-            ):
-                candidate_id, dimension, author_email, *rest = values
-                seen_notes.add((emails_by_id[candidate_id], dimension, author_email.lower(), *rest))
-        for row in note_rows:
-            key = (
-                row.email,
-                row.dimension.value,
-                row.author_email,
-                row.noted_on,
-                row.level,
-                row.note,
-            )
-            if key in seen_notes:
-                result.duplicates_skipped += 1
-                continue
-            seen_notes.add(key)
-            new_notes.append(
-                RiskNote(
-                    candidate_id=candidate_ids[row.email],
-                    dimension=row.dimension.value,
-                    level=row.level,
-                    author_id=members.get(row.author_email),
-                    author_email=row.author_email,
-                    noted_on=row.noted_on,
-                    note=row.note,
-                )
-            )
-        new_notes = _create(new_notes, RiskNote, recorded_by)
-    result.notes_created = len(new_notes)
 
-    touched = {c.pk for c in new_candidates}
-    touched.update(e.candidate_id for e in new_events)
-    touched.update(n.candidate_id for n in new_notes)
+def _note_authors(organization: Organization, recorded_by: User | None) -> dict[str, int]:
+    """{email: member id} of the members a note may be linked to: the uploader alone through
+    the web; from the command line, any member of the organization with that email."""
+    if recorded_by is not None:
+        return {(recorded_by.email or "").strip().lower(): recorded_by.pk}
+    members: dict[str, int] = {}
+    for pk, email in (
+        User.objects.filter(organization=organization)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", "email")
+    ):
+        members.setdefault(email.lower(), pk)
+    return members
+
+
+def _write_notes(
+    rows: list[_NoteRow],
+    candidate_ids: dict[str, int],
+    organization: Organization,
+    recorded_by: User | None,
+    counts: ImportResult,
+) -> list[RiskNote]:
+    """The batch's risk notes, likewise; the author is linked when a member has that email."""
+    if not rows:
+        return []
+    authors = _note_authors(organization, recorded_by)
+    ids = sorted({candidate_ids[row.email] for row in rows})
+    seen: set[tuple] = set()
+    for chunk in _chunks(ids):
+        for candidate_id, dimension, author_email, *rest in RiskNote.objects.filter(
+            candidate_id__in=chunk
+        ).values_list("candidate_id", "dimension", "author_email", "noted_on", "level", "note"):
+            seen.add((candidate_id, dimension, author_email.lower(), *rest))
+    new = []
+    for row in rows:
+        candidate_id = candidate_ids[row.email]
+        key = (
+            candidate_id,
+            row.dimension.value,
+            row.author_email,
+            row.noted_on,
+            row.level,
+            row.note,
+        )
+        if key in seen:
+            counts.duplicates_skipped += 1
+            continue
+        seen.add(key)
+        new.append(
+            RiskNote(
+                candidate_id=candidate_id,
+                dimension=row.dimension.value,
+                level=row.level,
+                author_id=authors.get(row.author_email),
+                author_email=row.author_email,
+                noted_on=row.noted_on,
+                note=row.note,
+            )
+        )
+    new = _create(new, RiskNote, recorded_by)
+    counts.notes_created += len(new)
+    return new
+
+
+# Called inside each batch's transaction with the batch's counts and the rows done so far;
+# what it writes commits (or rolls back) with the batch.
+OnBatch = Callable[[ImportResult, int], None]
+
+
+def _write_batch(
+    organization: Organization,
+    event_rows: list[_EventRow],
+    note_rows: list[_NoteRow],
+    names: dict[str, str],
+    recorded_by: User | None,
+) -> ImportResult:
+    """One batch, in the caller's transaction."""
+    # Two imports into one organization take turns batch by batch, so each batch sees the
+    # other's candidates, clients, jobs and events and adds none of them twice. NO KEY: the
+    # lock does not conflict with the key-share lock a member's insert takes on the row it
+    # refers to, so adding a candidate or a client elsewhere in the organization never waits.
+    Organization.objects.select_for_update(no_key=True).only("pk").get(pk=organization.pk)
+    counts = ImportResult()
+    emails = [row.email for row in event_rows] + [row.email for row in note_rows]
+    candidate_ids = _ensure_candidates(organization, emails, names, recorded_by, counts)
+    clients = _ensure_clients(organization, event_rows, recorded_by, counts)
+    jobs = _ensure_jobs(organization, event_rows, clients, recorded_by, counts)
+    events = _write_events(event_rows, candidate_ids, clients, jobs, recorded_by, counts)
+    notes = _write_notes(note_rows, candidate_ids, organization, recorded_by, counts)
+    # Every new candidate has a row written in this batch, so is among these.
+    touched = {e.candidate_id for e in events}
+    touched.update(n.candidate_id for n in notes)
     services.reevaluate(touched)
+    return counts
+
+
+def write(
+    plan: Plan,
+    *,
+    organization: Organization,
+    recorded_by: User | None = None,
+    start: int = 0,
+    batch_size: int | None = None,
+    on_batch: OnBatch | None = None,
+    deadline: float | None = None,
+) -> ImportResult:
+    """Write a checked plan's rows from `start` on, batch after batch, each in its own
+    transaction, until the end or, after a batch, `deadline` (time.monotonic()). The result
+    counts what this call wrote; `done` is where it stopped. A batch that stays in conflict
+    with other writers, or that the organization's changes made impossible, stops the import
+    with an error: the batches before it are written, and importing the files again adds
+    only what is missing."""
+    batch_size = batch_size or BATCH_SIZE
+    result = ImportResult(done=start)
+    events_total = len(plan.event_rows)
+    while result.done < plan.total:
+        end = min(result.done + batch_size, plan.total)
+        event_rows = plan.event_rows[result.done : min(end, events_total)]
+        note_rows = plan.note_rows[max(0, result.done - events_total) : max(0, end - events_total)]
+        for attempt in range(BATCH_TRIES):
+            try:
+                with transaction.atomic():
+                    counts = _write_batch(
+                        organization, event_rows, note_rows, plan.names, recorded_by
+                    )
+                    if on_batch is not None:
+                        on_batch(counts, end)
+                break
+            except IntegrityError:
+                # A member created one of these candidates, clients or jobs between our read
+                # and our insert (the forms do not take the organization's lock): again.
+                if attempt + 1 == BATCH_TRIES:
+                    return _stopped(result, "someone kept changing these candidates")
+            except Stale as exc:
+                return _stopped(result, str(exc))
+        result.add(counts)
+        result.done = end
+        if deadline is not None and time.monotonic() > deadline:
+            break
     return result
+
+
+def _stopped(result: ImportResult, why: str) -> ImportResult:
+    line = 1
+    message = (
+        f"{why}; the import stopped after {result.done:,} rows. Import the files again: "
+        "the rows already imported are skipped"
+    )
+    result.errors = [RowError(EVENTS_FILE, line, message)]
+    result.problem_count = 1
+    return result
+
+
+def import_history(
+    *,
+    organization: Organization,
+    events: TextIO | BinaryIO | str,
+    risk_notes: TextIO | BinaryIO | str | None = None,
+    recorded_by: User | None = None,
+    on_batch: OnBatch | None = None,
+) -> ImportResult:
+    """Check, then write at once (the command line, and tests); see the module docstring.
+
+    `events` and `risk_notes` are open files: text streams, or binary ones (such as an uploaded
+    file), which are decoded here as UTF-8 so that an unreadable byte is reported with its line;
+    or text already read.
+    """
+    plan = check(
+        organization=organization, events=events, risk_notes=risk_notes, recorded_by=recorded_by
+    )
+    if not plan.ok:
+        return plan.failure()
+    return write(plan, organization=organization, recorded_by=recorded_by, on_batch=on_batch)
+
+
+# --- Jobs ---------------------------------------------------------------------------------
+# The web upload is checked in the request and written by a worker. How a job is written
+# once, in effect, whatever happens to workers and messages:
+# - the job row commits with the request; its task is sent after the commit, and if the
+#   broker is down the job simply stays `pending` (the request still succeeds): the sweep
+#   (beat, every minute) sends pending jobs again;
+# - a worker claims the job with a conditional UPDATE (pending, or running with its lease
+#   run out), which only one claimant can win, and renews the lease with every batch;
+# - each batch commits its rows together with `done` and the counts, and only while the claim
+#   is still ours (a worker that lost its lease rolls its batch back); so a job taken over
+#   goes on from the last batch committed, and the counts are exact;
+# - a job is `done` only when every row is written; a job that keeps losing its worker
+#   without progress, or whose file no longer passes its checks, is `failed` with why.
+
+
+class _Superseded(Exception):
+    """Our claim on the job ran out and someone else holds it: stop, writing nothing more."""
+
+
+def start_job(
+    *,
+    organization: Organization,
+    created_by: User,
+    plan: Plan,
+    events: str,
+    risk_notes: str | None,
+    events_name: str = "",
+    notes_name: str = "",
+) -> ImportJob:
+    """Store a checked upload as a job and ask a worker for it once the transaction commits."""
+    job = ImportJob.objects.create(
+        organization=organization,
+        created_by=created_by,
+        events_csv=events,
+        notes_csv=risk_notes or "",
+        events_name=events_name[:255],
+        notes_name=notes_name[:255],
+        total=plan.total,
+    )
+    transaction.on_commit(partial(enqueue, job.pk))
+    return job
+
+
+def enqueue(job_id: int) -> bool:
+    """Send the job's task; False (and the job stays pending, for the sweep) if the broker
+    cannot take it."""
+    from .tasks import run_import
+
+    try:
+        run_import.delay(job_id)
+    except Exception:
+        logger.warning("import job %s: the broker is unreachable; the sweep will send it", job_id)
+        return False
+    return True
+
+
+def _claim(job_id: int, token: str) -> ImportJob | None:
+    now = timezone.now()
+    claimable = Q(state=ImportState.PENDING) | Q(state=ImportState.RUNNING, lease_until__lt=now)
+    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
+        state=ImportState.RUNNING,
+        claim_token=token,
+        lease_until=now + JOB_LEASE,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce("started_at", now),
+    )
+    if not claimed:
+        return None
+    return ImportJob.objects.select_related("organization", "created_by").get(pk=job_id)
+
+
+def _ours(job: ImportJob, token: str):
+    return ImportJob.objects.filter(pk=job.pk, claim_token=token, state=ImportState.RUNNING)
+
+
+def _end(job: ImportJob, token: str, state: str, **fields) -> None:
+    """Finish the job (if it is still ours) and drop the files it held."""
+    _ours(job, token).update(
+        state=state,
+        finished_at=timezone.now(),
+        claim_token="",
+        lease_until=None,
+        events_csv="",
+        notes_csv="",
+        **fields,
+    )
+
+
+def _fail(job: ImportJob, token: str, error: str, result: ImportResult | None = None) -> str:
+    problems = [[e.file, e.line, e.message] for e in result.errors] if result else []
+    _end(
+        job,
+        token,
+        ImportState.FAILED,
+        error=error,
+        problems=problems,
+        problem_count=result.problem_count if result else 0,
+    )
+    logger.warning("import job %s failed: %s", job.pk, error)
+    return ImportState.FAILED
+
+
+def _progress(job: ImportJob, token: str) -> OnBatch:
+    def on_batch(counts: ImportResult, done: int) -> None:
+        updated = _ours(job, token).update(
+            done=done,
+            lease_until=timezone.now() + JOB_LEASE,
+            attempts=0,  # progress: only claims that end without any count towards failing
+            **{name: F(name) + getattr(counts, name) for name in COUNTS},
+        )
+        if not updated:
+            raise _Superseded
+
+    return on_batch
+
+
+def run_job(job_id: int, *, budget: timedelta = JOB_BUDGET) -> str:
+    """Claim the job and write it from where it stands; returns the state it is left in.
+    After `budget` the job is handed on (its lease released, its task sent again)."""
+    token = uuid.uuid4().hex
+    job = _claim(job_id, token)
+    if job is None:
+        return "not claimed"
+    if job.attempts > MAX_ATTEMPTS:
+        return _fail(job, token, f"the import stopped {MAX_ATTEMPTS} times without progress")
+    member = job.created_by
+    if member is None or not member.is_active or member.organization_id != job.organization_id:
+        return _fail(job, token, "the member who uploaded the files can no longer import")
+    plan = check(
+        organization=job.organization,
+        events=job.events_csv,
+        risk_notes=job.notes_csv or None,
+        recorded_by=member,
+    )
+    if not plan.ok:
+        return _fail(job, token, "the files no longer pass their checks", plan.failure())
+    try:
+        result = write(
+            plan,
+            organization=job.organization,
+            recorded_by=member,
+            start=job.done,
+            on_batch=_progress(job, token),
+            deadline=time.monotonic() + budget.total_seconds(),
+        )
+    except _Superseded:
+        return "superseded"
+    except Exception as exc:
+        # Left running: its lease runs out and the sweep tries again (MAX_ATTEMPTS in all).
+        _ours(job, token).update(lease_until=timezone.now(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    if result.errors:
+        return _fail(job, token, result.errors[0].message)
+    if result.done < plan.total:
+        # Out of time: release the claim for the next run, which goes on from `done`.
+        _ours(job, token).update(lease_until=timezone.now())
+        transaction.on_commit(partial(enqueue, job.pk))
+        return ImportState.RUNNING
+    _end(job, token, ImportState.DONE, error="")
+    return ImportState.DONE
+
+
+def sweep_jobs() -> int:
+    """Send again the jobs no worker holds: pending ones whose message may have been lost
+    (the broker was down at upload), running ones whose worker died (lease run out)."""
+    now = timezone.now()
+    waiting = ImportJob.objects.filter(
+        Q(state=ImportState.PENDING, created_at__lt=now - SWEEP_GRACE)
+        | Q(state=ImportState.RUNNING, lease_until__lt=now)
+    ).values_list("pk", flat=True)[:100]
+    sent = 0
+    for job_id in waiting:
+        sent += enqueue(job_id)
+    return sent

@@ -561,3 +561,99 @@ class MemberSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class ImportState(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One upload checked by the web page and written by a worker (candidates/importer.py,
+    "Jobs"). `done` counts the rows written so far, in the transaction that wrote them, so a
+    job taken over after a crash goes on from there; the counts are the whole job's."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        max_length=20, choices=ImportState.choices, default=ImportState.PENDING
+    )
+    events_name = models.CharField(max_length=255, blank=True)
+    notes_name = models.CharField(max_length=255, blank=True)
+    # The files as uploaded (checked text), emptied when the job ends: personal data is kept
+    # no longer than it takes to import it. No risk-notes file: "" (an empty one is refused).
+    events_csv = models.TextField(blank=True)
+    notes_csv = models.TextField(blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    candidates_created = models.PositiveIntegerField(default=0)
+    clients_created = models.PositiveIntegerField(default=0)
+    jobs_created = models.PositiveIntegerField(default=0)
+    events_created = models.PositiveIntegerField(default=0)
+    notes_created = models.PositiveIntegerField(default=0)
+    duplicates_skipped = models.PositiveIntegerField(default=0)
+    # The claim: a worker holds the job until `lease_until`, renewed with every batch; one
+    # that dies lets the lease run out and the sweep hands the job to another.
+    claim_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # When the file no longer passes its checks at write time: [[file, line, message], ...]
+    # (the first ones) and how many there were.
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="importjob_org_idx"),
+            # The sweep's question: which jobs wait for a worker?
+            models.Index(
+                fields=["state", "lease_until"],
+                condition=models.Q(state__in=["pending", "running"]),
+                name="importjob_open_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ImportState.values), name="importjob_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.state}, {self.done}/{self.total})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (ImportState.PENDING, ImportState.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+    @property
+    def summary(self) -> str:
+        """What it added, in words: "Imported: 2 candidates, ..., 1 risk note." """
+        parts = [
+            (self.candidates_created, "candidate", "candidates"),
+            (self.clients_created, "client", "clients"),
+            (self.jobs_created, "job", "jobs"),
+            (self.events_created, "event", "events"),
+            (self.notes_created, "risk note", "risk notes"),
+        ]
+        added = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts)
+        text = f"Imported: {added}."
+        skipped = self.duplicates_skipped
+        if skipped:
+            were = "row was" if skipped == 1 else "rows were"
+            text += f" {skipped} {were} already there: skipped."
+        return text

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import importer, services
 
 
 @shared_task
@@ -10,3 +10,16 @@ def reevaluate_due_candidates() -> int:
     """Hourly: store the new status of candidates whose missteps crossed a 6- or 24-month edge
     (or whose future-dated events came into view) today."""
     return services.reevaluate_due()
+
+
+@shared_task
+def run_import(job_id: int) -> str:
+    """Write an uploaded import (candidates/importer.py, "Jobs"); a second delivery of the
+    same message finds the job claimed or done and does nothing."""
+    return importer.run_job(job_id)
+
+
+@shared_task
+def resume_imports() -> int:
+    """Every minute (beat): send again the import jobs that no worker holds."""
+    return importer.sweep_jobs()

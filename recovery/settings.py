@@ -237,6 +237,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Web imports are written by a worker (candidates/importer.py, "Jobs"): this picks up a
+    # job whose message was lost (broker down at upload) or whose worker died mid-import.
+    "resume-import-jobs": {
+        "task": "candidates.tasks.resume_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "send-reminder-digests": {
         "task": "reminders.tasks.send_digests",
         "schedule": crontab(minute="*/15"),

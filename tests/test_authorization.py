@@ -44,8 +44,8 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from candidates import services
-from candidates.models import Candidate, Event, User
+from candidates import importer, services
+from candidates.models import Candidate, Event, ImportJob, RiskNote, User
 
 from .worlds import (
     ADMIN,
@@ -584,6 +584,7 @@ def test_an_import_names_no_other_organization(worlds):
         {"events": SimpleUploadedFile("e.csv", rows.encode(), "text/csv")},
     )
     assert response.status_code == 302
+    assert importer.run_job(ImportJob.objects.get().pk) == "done"
     assert Candidate.objects.get(pk=rival.plain.pk).name == "Zebulon Outsider"
     assert Candidate.objects.get(organization=northwind.org, email=rival.plain.email).name == (
         "Taken Over"
@@ -670,3 +671,96 @@ def test_password_reset_confirm_answers_every_requester_as_it_should(worlds, set
     assert target.check_password(NEW_PASSWORD)
     assert not rival.users[ADMIN].check_password(NEW_PASSWORD)
     assert "this link no longer works" in body_of(HttpClient().get(real_path, follow=True))
+
+
+# --- What an upload may hold --------------------------------------------------------------
+# The import page lets recorders in (the walk above); what their file holds needs rights of
+# its own: a decision on a second chance is a decider's, a risk note is its author's. Each
+# role uploads each content; an allowed one becomes a job that a worker writes, a refused one
+# is a page naming the line, with nothing written and no job.
+
+EVENTS_HEADER = "candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes\n"
+NOTES_HEADER = "candidate_email,dimension,level,author_email,noted_on,note\n"
+
+
+def decision_file(world: World, user: User) -> dict:
+    rows = EVENTS_HEADER + (
+        f"{world.requested.email},,{world.client.name},{world.job.title},"
+        f"second_chance_granted,{today_iso()},,Imported decision\n"
+    )
+    return {"events": SimpleUploadedFile("events.csv", rows.encode(), "text/csv")}
+
+
+def note_file(author_email: str):
+    def upload(world: World, user: User) -> dict:
+        events = EVENTS_HEADER + (
+            f"{world.plain.email},,{world.client.name},{world.job.title},attended,"
+            f"{today_iso()},,Imported event\n"
+        )
+        author = author_email or user.email
+        notes = NOTES_HEADER + (
+            f"{world.plain.email},trust,4,{author},{today_iso()},Imported note\n"
+        )
+        return {
+            "events": SimpleUploadedFile("events.csv", events.encode(), "text/csv"),
+            "risk_notes": SimpleUploadedFile("notes.csv", notes.encode(), "text/csv"),
+        }
+
+    return upload
+
+
+# content: (the upload, the roles who may import it, what the refusal says)
+UPLOADS = {
+    "a decision on a second chance": (
+        decision_file,
+        (ADMIN,),
+        "only a manager or an admin may record a decision",
+    ),
+    "a risk note in their own name": (note_file(""), RECORDERS, None),
+    "a risk note in a colleague's name": (
+        note_file("member@northwind.test"),
+        (),
+        "must be your own address",
+    ),
+}
+
+
+@pytest.mark.parametrize("content", UPLOADS)
+def test_an_upload_holds_only_what_its_uploader_may_record(worlds, content):
+    northwind, _rival = worlds
+    make_files, may, refusal = UPLOADS[content]
+    before = fingerprint()
+    failures = []
+    for role in MEMBERS:
+        user = northwind.users[role]
+        savepoint = transaction.savepoint()
+        try:
+            http = HttpClient()
+            http.force_login(user)
+            response = http.post(reverse("candidates:import"), make_files(northwind, user))
+            if role not in RECORDERS:
+                answer = {403}
+            elif role in may:
+                answer = {302}
+            else:
+                answer = {200}
+            if response.status_code not in answer:
+                failures.append(f"{role}: answered {response.status_code}, expected {answer}")
+                continue
+            if response.status_code == 302:
+                job = ImportJob.objects.get()
+                state = importer.run_job(job.pk)
+                job.refresh_from_db()
+                if state != "done" or job.events_created + job.notes_created == 0:
+                    failures.append(f"{role}: the job ended {state}: {job.error}")
+                if RiskNote.objects.filter(note="Imported note").exclude(author=user).exists():
+                    failures.append(f"{role}: a note was written in someone else's name")
+                continue
+            if fingerprint() != before or ImportJob.objects.exists():
+                failures.append(f"{role}: answered {response.status_code} but wrote")
+            page = response.content.decode().lower()
+            if response.status_code == 200 and refusal and refusal not in page:
+                failures.append(f"{role}: the page does not say {refusal!r}")
+        finally:
+            transaction.savepoint_rollback(savepoint)
+    assert not failures, failures

@@ -13,16 +13,22 @@ shuffled, missing or doubled. For each file:
   nothing at all is written.
 
 Through the upload page, random bytes (not UTF-8, a byte-order mark, NUL…) are answered with
-a page (200: nothing written) or a redirect (302: imported), never a 500, and what the file
-said is never shown unescaped. `FUZZ_EXAMPLES` (default 40) sets the examples per test (the
+a page (200: nothing written) or a redirect (302: an import job), never a 500, and what the
+file said is never shown unescaped. Hostile files of the largest size the form takes
+(unreadable quotes, huge lines, many columns, binary, 50,000 good rows and one bad…) are
+answered in under 5 seconds with under 100 MB of memory added (tracemalloc), listing at most
+`importer.MAX_LISTED` problems. `FUZZ_EXAMPLES` (default 40) sets the examples per test (the
 importer itself gets four times as many: it is fast); the module prints the counts.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
+import time
+import tracemalloc
 from collections import Counter
 from datetime import date, timedelta
 
@@ -34,8 +40,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from candidates import services
+from candidates import importer, services
 from candidates.engine import FLAG_KINDS, MISSTEPS, Dimension, Kind, Reason, evaluate
+from candidates.forms import IMPORT_MAX_BYTES
 from candidates.importer import EVENT_COLUMNS, NOTE_COLUMNS, import_history
 from candidates.models import Candidate, Client, Event, Job, Organization, RiskNote
 
@@ -342,3 +349,118 @@ def test_a_file_of_a_thousand_rows_with_one_bad_line_names_it_and_writes_nothing
 
     assert [(e.file, e.line) for e in result.errors] == [("events", 732)]
     assert state() == before
+
+
+# --- Size and time bounds -----------------------------------------------------------------
+# A hostile upload of the largest size the form takes is answered in under 5 seconds, with
+# under 100 MB of memory added, listing at most MAX_LISTED problems and counting the rest.
+
+SECONDS = 5
+MEMORY = 100 * 1024 * 1024
+LARGEST = IMPORT_MAX_BYTES - 4096
+HEADER_LINE = ",".join(EVENT_COLUMNS) + "\n"
+
+
+def filled(unit: str | bytes, prefix: str | bytes = b"") -> bytes:
+    unit = unit.encode() if isinstance(unit, str) else unit
+    prefix = prefix.encode() if isinstance(prefix, str) else prefix
+    body = unit * ((LARGEST - len(prefix)) // len(unit))
+    return prefix + body
+
+
+def good_rows_then_a_bad_one() -> bytes:
+    today = services.today()
+    rows = [
+        f"p{i}@example.com,Person {i},Acme,Welder,attended,"
+        f"{(today - timedelta(days=i % 300 + 1)).isoformat()},,\n"
+        for i in range(importer.MAX_ROWS - 1)
+    ]
+    return (
+        HEADER_LINE + "".join(rows) + "p1@example.com,,Acme,Welder,atended,2026-01-01,,\n"
+    ).encode()
+
+
+HOSTILE_FILES = {
+    "unparseable quotes": lambda: filled('"a"b\n', HEADER_LINE),
+    "a quote never closed": lambda: filled("x\n", HEADER_LINE + 'a@b.co,"'),
+    "one huge line": lambda: filled("x"),
+    "a huge row": lambda: filled("x", HEADER_LINE),
+    "many columns per row": lambda: filled("x," * 2500 + "\n", HEADER_LINE),
+    "a line of many columns": lambda: filled("x,", HEADER_LINE),
+    "a header of many columns": lambda: filled("kind,"),
+    "blank lines": lambda: filled("\n", HEADER_LINE),
+    "carriage returns": lambda: filled("\r", HEADER_LINE),
+    "two-byte letters": lambda: filled("é,", HEADER_LINE),
+    "astral characters": lambda: filled("😀,\n", HEADER_LINE),
+    "binary": lambda: filled(bytes(range(256))),
+    "NUL bytes": lambda: filled("\x00,\n", HEADER_LINE),
+    "50,000 good rows and a bad one": good_rows_then_a_bad_one,
+}
+
+
+def hostile_upload(http, content: bytes):
+    return http.post(
+        reverse("candidates:import"),
+        {"events": SimpleUploadedFile("events.csv", content, "text/csv")},
+    )
+
+
+@pytest.mark.parametrize("kind", HOSTILE_FILES)
+def test_a_hostile_file_of_the_largest_size_is_answered_fast_and_briefly(org, kind):
+    http = HttpClient()
+    http.force_login(UserFactory(organization=org, role="recruiter"))
+    content = HOSTILE_FILES[kind]()
+    assert len(content) <= IMPORT_MAX_BYTES
+    before = state()
+
+    started = time.monotonic()
+    response = hostile_upload(http, content)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    listed = page.count('<td data-label="Line" class="num">')
+    assert listed <= importer.MAX_LISTED
+    assert len(response.content) < 300_000
+    assert elapsed < SECONDS, f"{kind}: {elapsed:.1f} s"
+    assert state() == before
+    TRIED[f"hostile 10 MB file: {kind} ({elapsed:.1f} s, {listed} listed)"] += 1
+
+
+@pytest.mark.parametrize("kind", HOSTILE_FILES)
+def test_a_hostile_file_of_the_largest_size_costs_under_100_mb(org, kind):
+    http = HttpClient()
+    http.force_login(UserFactory(organization=org, role="recruiter"))
+    content = HOSTILE_FILES[kind]()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        response = hostile_upload(http, content)
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200
+    assert peak < MEMORY, f"{kind}: {peak / 1024 / 1024:.0f} MB"
+    TRIED[f"hostile 10 MB file: {kind} (peak {peak / 1024 / 1024:.0f} MB)"] += 1
+
+
+def test_only_the_first_problems_are_kept_with_the_count_of_all(org):
+    lines = [HEADER_LINE] + [f"bad{i},,,,,,,\n" for i in range(3000)]
+    result = import_history(organization=org, events=io.StringIO("".join(lines)))
+    assert len(result.errors) == importer.MAX_LISTED
+    # Each line has several problems; the first ones listed are those of the first lines.
+    assert result.errors[0].line == 2
+    assert [e.line for e in result.errors] == sorted(e.line for e in result.errors)
+    assert result.problem_count > 3000
+    assert result.more_problems == result.problem_count - importer.MAX_LISTED
+
+
+def test_every_physical_line_counts_towards_the_row_limit(org):
+    blank = ",,,,,,,\n" * importer.MAX_ROWS
+    row = "ana@example.com,Ana,Acme,Picker,attended,2026-10-01,,\n"
+    result = import_history(organization=org, events=io.StringIO(HEADER_LINE + blank + row))
+    assert [(e.line, e.message) for e in result.errors] == [
+        (50_002, "the file has more than 50,000 rows; split it into smaller files")
+    ]
+    assert not Candidate.objects.exists()

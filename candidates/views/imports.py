@@ -1,56 +1,70 @@
-"""The import page: the same importer as `manage.py import_history`, through an upload."""
+"""The import page: the files are checked in the request (all or nothing: every bad line is
+listed and nothing is written), then written by a worker, an `ImportJob` whose progress the
+page shows (`?job=ID`, reloaded every few seconds while it runs)."""
 
 from __future__ import annotations
 
-import io
-
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from ..access import RECORDERS, member_required, org_of
+from .. import importer
+from ..access import RECORDERS, get_for_org, member_required, org_of, scoped
 from ..forms import IMPORT_MAX_BYTES, ImportForm
-from ..importer import import_history
+from ..models import ImportJob
+
+RECENT_JOBS = 5
+REFRESH_SECONDS = 2
 
 
-def _summary(result) -> str:
-    parts = [
-        (result.candidates_created, "candidate", "candidates"),
-        (result.clients_created, "client", "clients"),
-        (result.jobs_created, "job", "jobs"),
-        (result.events_created, "event", "events"),
-        (result.notes_created, "risk note", "risk notes"),
-    ]
-    added = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts)
-    text = f"Imported: {added}."
-    skipped = result.duplicates_skipped
-    if skipped:
-        text += f" {skipped} {'row was' if skipped == 1 else 'rows were'} already there: skipped."
-    return text
+def _jobs(request: HttpRequest):
+    # Never the files themselves: up to 10 MB each.
+    return scoped(ImportJob, request).select_related("created_by").defer("events_csv", "notes_csv")
 
 
 @member_required(*RECORDERS)
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    """Upload the events CSV and, optionally, the risk-notes CSV. All or nothing: a bad file
-    lists every bad line and writes nothing."""
+    """Upload the events CSV and, optionally, the risk-notes CSV."""
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     result = None
     if request.method == "POST" and form.is_valid():
-        notes = form.cleaned_data["risk_notes"]
-        result = import_history(
-            organization=org_of(request),
-            # newline="": the csv module splits rows itself (a quoted note may hold a newline).
-            events=io.StringIO(form.cleaned_data["events"], newline=""),
-            risk_notes=io.StringIO(notes, newline="") if notes is not None else None,
-            recorded_by=request.user,
+        organization = org_of(request)
+        events, notes = form.cleaned_data["events"], form.cleaned_data["risk_notes"]
+        plan = importer.check(
+            organization=organization, events=events, risk_notes=notes, recorded_by=request.user
         )
-        if result.ok:
-            messages.success(request, _summary(result))
-            return redirect("candidates:import")
+        if plan.ok:
+            job = importer.start_job(
+                organization=organization,
+                created_by=request.user,
+                plan=plan,
+                events=events,
+                risk_notes=notes,
+                events_name=request.FILES["events"].name,
+                notes_name=request.FILES["risk_notes"].name if notes is not None else "",
+            )
+            return redirect(f"{reverse('candidates:import')}?job={job.pk}")
+        result = plan.failure()
+    job = None
+    if "job" in request.GET:
+        # Another organization's job, or no number: 404.
+        job = get_for_org(
+            ImportJob.objects.select_related("created_by").defer("events_csv", "notes_csv"),
+            request,
+            pk=request.GET["job"],
+        )
     return render(
         request,
         "candidates/import.html",
-        {"form": form, "result": result, "max_mb": IMPORT_MAX_BYTES // 1024 // 1024},
+        {
+            "form": form,
+            "result": result,
+            "job": job,
+            "recent_jobs": [j for j in _jobs(request)[:RECENT_JOBS] if j != job],
+            "refresh": REFRESH_SECONDS if job is not None and job.is_open else None,
+            "max_mb": IMPORT_MAX_BYTES // 1024 // 1024,
+            "user_email": request.user.email,
+        },
     )
