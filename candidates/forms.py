@@ -184,7 +184,15 @@ class SubmittedOnce(forms.Form):
     shown travels with it (services.claim_submission). Optional: a post without one (a
     script, an old page) is simply not protected."""
 
-    submission = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+    submission = forms.CharField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def clean_submission(self) -> uuid.UUID | None:
+        # A damaged key is no key (the form is then simply not protected): an error on a
+        # hidden field would leave the member with a form that fails for no visible reason.
+        try:
+            return uuid.UUID(self.cleaned_data["submission"])
+        except ValueError:
+            return None
 
 
 class EventForm(JobFormMixin, SubmittedOnce):

@@ -1174,8 +1174,21 @@ def _fail(job: ImportJob, token: str, error: str, result: ImportResult | None = 
     return ImportState.FAILED
 
 
+class _NoLongerAllowed(Exception):
+    """The uploader was deactivated or left the organization while their import ran."""
+
+
+def _may_still_import(job: ImportJob) -> bool:
+    return User.objects.filter(
+        pk=job.created_by_id, is_active=True, organization_id=job.organization_id
+    ).exists()
+
+
 def _progress(job: ImportJob, token: str) -> OnBatch:
     def on_batch(counts: ImportResult, done: int) -> None:
+        # Rights are the uploader's as they stand now, batch after batch, not as claimed.
+        if not _may_still_import(job):
+            raise _NoLongerAllowed
         updated = _ours(job, token).update(
             done=done,
             lease_until=timezone.now() + JOB_LEASE,
@@ -1191,6 +1204,8 @@ def _progress(job: ImportJob, token: str) -> OnBatch:
 def run_job(job_id: int, *, budget: timedelta = JOB_BUDGET) -> str:
     """Claim the job and write it from where it stands; returns the state it is left in.
     After `budget` the job is handed on (its lease released, its task sent again)."""
+    # The budget runs from the task's start: the check below counts towards it.
+    deadline = time.monotonic() + budget.total_seconds()
     token = uuid.uuid4().hex
     job = _claim(job_id, token)
     if job is None:
@@ -1208,6 +1223,9 @@ def run_job(job_id: int, *, budget: timedelta = JOB_BUDGET) -> str:
     )
     if not plan.ok:
         return _fail(job, token, "the files no longer pass their checks", plan.failure())
+    # A long check must not let the lease run out under a live worker.
+    if not _ours(job, token).update(lease_until=timezone.now() + JOB_LEASE):
+        return "superseded"
     try:
         result = write(
             plan,
@@ -1215,10 +1233,12 @@ def run_job(job_id: int, *, budget: timedelta = JOB_BUDGET) -> str:
             recorded_by=member,
             start=job.done,
             on_batch=_progress(job, token),
-            deadline=time.monotonic() + budget.total_seconds(),
+            deadline=deadline,
         )
     except _Superseded:
         return "superseded"
+    except _NoLongerAllowed:
+        return _fail(job, token, "the member who uploaded the files can no longer import")
     except Exception as exc:
         # Left running: its lease runs out and the sweep tries again (MAX_ATTEMPTS in all).
         _ours(job, token).update(lease_until=timezone.now(), error=f"{type(exc).__name__}: {exc}")

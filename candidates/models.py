@@ -201,6 +201,10 @@ STORED_RESULT_FIELDS = (
 )
 
 
+# What a person types about a candidate (forms, admin): what `Candidate.save()` writes.
+TYPED_FIELDS = ("email", "name", "phone", "owner", "rating", "updated_at")
+
+
 class CandidateQuerySet(models.QuerySet):
     def for_org(self, organization: Organization) -> CandidateQuerySet:
         return self.filter(organization=organization)
@@ -351,6 +355,11 @@ class Candidate(models.Model):
         # Emails are case-insensitive: keep one spelling so lookups and exports agree.
         self.email = self.email.strip().lower()
         if not self._state.adding:
+            # What people typed, never the engine's result: that is services.reevaluate's
+            # alone, and a copy loaded before a colleague's write must not put it back (nor
+            # the status it is counted under in StatusCount).
+            if kwargs.get("update_fields") is None:
+                kwargs["update_fields"] = TYPED_FIELDS
             super().save(*args, **kwargs)
             return
         # A new row is counted under its status at once (StatusCount); rows inserted in bulk

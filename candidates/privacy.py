@@ -181,6 +181,32 @@ def _redact_rows(queryset: models.QuerySet, redact, fields: list[str]) -> int:
     return len(changed)
 
 
+def _stop_imports_naming(organization_id: int, emails: Iterable[str], redact) -> None:
+    from .models import ImportJob, ImportState
+
+    addresses = [e.lower() for e in emails if e]
+    jobs = ImportJob.objects.select_for_update().filter(organization_id=organization_id)
+    for job in jobs:
+        files = f"{job.events_csv}\n{job.notes_csv}".lower()
+        if job.state in (ImportState.PENDING, ImportState.RUNNING) and any(
+            address in files for address in addresses
+        ):
+            job.state = ImportState.FAILED
+            job.events_csv = job.notes_csv = ""
+            job.claim_token = ""
+            job.lease_until = None
+            job.error = "Stopped: a candidate in these files was erased. Upload them again."
+            job.finished_at = timezone.now()
+
+        def scrub(text) -> str:
+            return _ANY_EMAIL.sub(REDACTED, redact(str(text)))
+
+        job.error = scrub(job.error)
+        # Each problem is [file, line, message].
+        job.problems = [[*problem[:-1], scrub(problem[-1])] for problem in job.problems or []]
+        job.save()
+
+
 def is_erased(candidate: Candidate) -> bool:
     return candidate.email.endswith(f"@{ERASED_DOMAIN}")
 
@@ -228,6 +254,11 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
     candidate_versions = Candidate.history.filter(id=candidate.pk)
     candidate_versions.update(name=erased_name, email=erased_email, phone="")
     _redact_rows(candidate_versions, redact, _text_fields(Candidate.history.model))
+
+    # 3b. Import jobs of the organization: one still to be written that names them would
+    # bring them back under their old address (stopped, its files dropped); any job's list
+    # of problems and its error text are scrubbed.
+    _stop_imports_naming(candidate.organization_id, emails, redact)
 
     # 4. The admin's log names objects by their str(): "Name <email>".
     if apps.is_installed("django.contrib.admin"):

@@ -351,41 +351,15 @@ class CandidateActions:
     has_history: bool
 
 
-ACTION_KINDS = frozenset({*MISSTEPS, *FLAG_KINDS, Kind.SECOND_CHANCE_REQUESTED})
-
-
-def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -> CandidateActions:
-    """From the few events that matter to the forms (missteps, flags, requests), in one query
-    (two for a candidate with none of those), or none when the page's history was read
-    anyway: the history is rendered from the cache on most views of the page, and reading
-    60 events to fill three fields would cost more."""
-    if page is not None:
-        events = page.events
-        return CandidateActions(
-            flag_stands=page.flag_stands,
-            pending_request=page.pending_request,
-            last_misstep_job_id=next(
-                (e.job_id for e in reversed(events) if e.kind in MISSTEPS), None
-            ),
-            has_history=bool(page.timeline),
-        )
-    events = list(
-        candidate.events.filter(kind__in=ACTION_KINDS)
-        .select_related("job__client")
-        .order_by("occurred_on", "id")
-    )
-    last_misstep = next((e for e in reversed(events) if e.kind in MISSTEPS), None)
-    pending = None
-    if candidate.status == Status.REQUESTED:
-        pending = next(
-            (e for e in reversed(events) if e.kind == Kind.SECOND_CHANCE_REQUESTED), None
-        )
-    has_history = bool(events) or (candidate.events.exists() or candidate.risk_notes.exists())
+def candidate_actions(page: CandidatePage) -> CandidateActions:
+    """What the forms need, from the history the page already read (no query)."""
     return CandidateActions(
-        flag_stands=engine_flag_stands(events, server_today()),
-        pending_request=pending,
-        last_misstep_job_id=last_misstep.job_id if last_misstep else None,
-        has_history=has_history,
+        flag_stands=page.flag_stands,
+        pending_request=page.pending_request,
+        last_misstep_job_id=next(
+            (e.job_id for e in reversed(page.events) if e.kind in MISSTEPS), None
+        ),
+        has_history=bool(page.timeline),
     )
 
 

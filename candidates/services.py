@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
+from django.utils import timezone
 
 from reminders import services as reminders_services
 
@@ -37,8 +38,21 @@ class AlreadySaved(Exception):
     """This form submission was saved before (the same key came twice): nothing is written."""
 
 
-def already_saved(key: uuid.UUID | None) -> bool:
-    return key is not None and Submission.objects.filter(key=key).exists()
+def already_saved(*, organization_id: int, key: uuid.UUID | None) -> bool:
+    return (
+        key is not None
+        and Submission.objects.filter(key=key, organization_id=organization_id).exists()
+    )
+
+
+SUBMISSIONS_KEPT = timedelta(days=7)
+
+
+def forget_old_submissions(*, now: datetime | None = None) -> int:
+    """A form is not posted again after a week: its key may go (hourly, tasks.py)."""
+    cutoff = (now or timezone.now()) - SUBMISSIONS_KEPT
+    deleted, _ = Submission.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def claim_submission(*, organization_id: int, key: uuid.UUID | None) -> None:
@@ -192,6 +206,46 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
         _store_results(candidates)
         StatusCount.objects.move(moves)
     return len(candidates)
+
+
+def recount_statuses(*, organization_ids: Iterable[int] | None = None) -> int:
+    """Set each organization's counts per status (StatusCount) to what its candidates are
+    counted under (`counted_status`), repairing any drift (a write that bypassed the services,
+    a rollout); returns how many organizations needed it. Hourly, and `manage.py
+    recount_statuses`.
+
+    The organization's count rows are locked first: a writer moves them at the very end of
+    its transaction, so a writer either committed before the count (and is in it) or moves
+    the rows after it (from the candidates' committed `counted_status`, which the count
+    read): never counted twice, never missed."""
+    ids = (
+        list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+        if organization_ids is None
+        else sorted(set(organization_ids))
+    )
+    repaired = 0
+    for organization_id in ids:
+        with transaction.atomic():
+            stored = dict(
+                StatusCount.objects.select_for_update()
+                .filter(organization_id=organization_id)
+                .values_list("status", "count")
+            )
+            truth = dict(
+                Candidate.objects.filter(organization_id=organization_id)
+                .exclude(counted_status="")
+                .values("counted_status")
+                .annotate(n=Count("*"))
+                .values_list("counted_status", "n")
+            )
+            changes = {
+                (organization_id, status): truth.get(status, 0) - stored.get(status, 0)
+                for status in {*stored, *truth}
+            }
+            if any(changes.values()):
+                StatusCount.objects.move(changes)
+                repaired += 1
+    return repaired
 
 
 def reevaluate_due(*, as_of: date | None = None, batch_size: int = 2000) -> int:
@@ -433,9 +487,28 @@ def second_chance_decide(
     occurred_on: date | None = None,
     interview_at: datetime | None = None,
     submission: uuid.UUID | None = None,
+    answering_request: bool = False,
 ) -> Event:
     """Grant or refuse; the decision answers the latest request, so by default it is for the
-    job that request was made for (from the candidate page and the review queue alike)."""
+    job that request was made for (from the candidate page and the review queue alike).
+
+    `answering_request` (the pages): the request must still be waiting, checked under the
+    candidate's lock, so that two managers deciding at once record one decision."""
+    if answering_request:
+        with transaction.atomic():
+            locked = Candidate.objects.select_for_update().get(pk=candidate.pk)
+            if locked.status != Status.REQUESTED:
+                raise ValidationError("There is no second-chance request waiting for a decision.")
+            return second_chance_decide(
+                candidate=locked,
+                grant=grant,
+                decided_by=decided_by,
+                note=note,
+                job=job,
+                occurred_on=occurred_on,
+                interview_at=interview_at,
+                submission=submission,
+            )
     if job is None:
         request = (
             candidate.events.filter(kind=Kind.SECOND_CHANCE_REQUESTED)

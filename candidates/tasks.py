@@ -8,8 +8,12 @@ from . import importer, services
 @shared_task
 def reevaluate_due_candidates() -> int:
     """Hourly: store the new status of candidates whose missteps crossed a 6- or 24-month edge
-    (or whose future-dated events came into view) today."""
-    return services.reevaluate_due()
+    (or whose future-dated events came into view) today; then repair the counts per status
+    should anything have bypassed the services, and forget week-old form submission keys."""
+    done = services.reevaluate_due()
+    services.recount_statuses()
+    services.forget_old_submissions()
+    return done
 
 
 @shared_task

@@ -258,7 +258,14 @@ if env("EMAIL_BACKEND", default=""):
     EMAIL_BACKEND = env("EMAIL_BACKEND")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Recovery <recovery@localhost>")
 # Links in emails (reminders, password resets sent from tasks) need an absolute address.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset in production (DEBUG off): https on the first ALLOWED_HOSTS name, never localhost
+# (a reset link mailed to http://127.0.0.1:8000 is no link at all).
+_SITE_DEFAULT = (
+    "http://127.0.0.1:8000"
+    if DEBUG or TESTING
+    else f"https://{ALLOWED_HOSTS[0].lstrip('.').replace('*', 'localhost')}"
+)
+SITE_URL = env("SITE_URL", default=_SITE_DEFAULT).rstrip("/")
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -132,3 +132,15 @@ def test_healthz_answers_503_and_no_details_when_the_database_is_down(tmp_path):
     )
 
     assert result.stdout.strip() == "503 database: down", result.stderr
+
+
+def test_links_in_emails_default_to_https_on_the_served_host_in_production(tmp_path):
+    """With DEBUG off and no SITE_URL, a reset link must not point at http://127.0.0.1:8000."""
+    env = production_env(tmp_path, ALLOWED_HOSTS="recovery.example.com,www.example.com")
+    env.pop("SITE_URL", None)
+    result = manage(
+        env, "shell", "-c", "from django.conf import settings; print(settings.SITE_URL)"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "https://recovery.example.com"

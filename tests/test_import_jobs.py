@@ -399,3 +399,45 @@ def test_a_candidate_deleted_before_the_worker_came_fails_the_job_with_why(clien
     assert importer.run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert "zed@example.com is neither in the events file nor a candidate" in job.problems[0][2]
+
+
+def test_an_uploader_deactivated_mid_import_stops_it_at_the_next_batch(
+    client, recruiter, monkeypatch
+):
+    """Rights are checked batch after batch, not only when the job is claimed."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    client.force_login(recruiter)
+    _, job = post_import(client, events_csv(6))
+    real_write_batch = importer._write_batch
+    calls = []
+
+    def write_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # deactivated between the first and the second batch
+            type(recruiter).objects.filter(pk=recruiter.pk).update(is_active=False)
+        return real_write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_write_batch", write_batch)
+    assert importer.run_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert "can no longer import" in job.error
+    assert job.done < job.total
+
+
+def test_erasing_a_candidate_stops_a_waiting_import_that_names_them(client, org, recruiter):
+    """A job still to be written would bring an erased person back under their old address."""
+    from candidates.privacy import erase_candidate
+
+    client.force_login(recruiter)
+    _, first = post_import(client, events_csv(1, prefix="jane"))
+    assert importer.run_job(first.pk) == "done"
+    jane = Candidate.objects.get(email="jane0@example.com")
+    _, second = post_import(client, events_csv(1, per_candidate=2, prefix="jane"))
+
+    erase_candidate(candidate=jane, erased_by=recruiter, reason="Asked by email")
+
+    second.refresh_from_db()
+    assert second.state == "failed" and "erased" in second.error
+    assert second.events_csv == "" and "jane0@example.com" not in str(second.problems)
+    assert importer.run_job(second.pk) == "not claimed"
+    assert not Candidate.objects.filter(email="jane0@example.com").exists()

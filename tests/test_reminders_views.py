@@ -322,9 +322,7 @@ def test_the_today_page_shows_my_reminders_due_today(client, recruiter, mine, ca
     assert "Next week" not in page
 
 
-# --- Cached with the organization's pages, never stale ------------------------------------
-# The nav's count, Today's "due today" and the candidate page's reminders are cached until the
-# organization's next write (candidates/org_cache.py); a reminder's write is one.
+# --- Never stale: the nav's count, Today's "due today", the candidate page's reminders -----
 
 
 def due_badge(page: str) -> str | None:
@@ -332,7 +330,7 @@ def due_badge(page: str) -> str | None:
     return found.group(1) if found else None
 
 
-def test_done_on_a_cached_today_page_takes_it_off_at_once(client, recruiter, mine):
+def test_done_on_a_today_page_takes_it_off_at_once(client, recruiter, mine):
     client.force_login(recruiter)
     today = reverse("candidates:today")
     before = client.get(today).content.decode()
@@ -345,9 +343,7 @@ def test_done_on_a_cached_today_page_takes_it_off_at_once(client, recruiter, min
     assert due_badge(after) is None
 
 
-def test_a_reminder_added_or_cancelled_shows_on_a_cached_candidate_page(
-    client, recruiter, candidate
-):
+def test_a_reminder_added_or_cancelled_shows_on_a_candidate_page(client, recruiter, candidate):
     client.force_login(recruiter)
     url = candidate.get_absolute_url()
     assert "No open reminder about Sam Carter" in client.get(url).content.decode()

@@ -193,7 +193,7 @@ def test_a_cell_that_a_spreadsheet_would_run_is_written_as_text(value, written):
 def test_rotating_x_forwarded_for_does_not_escape_the_lockout_without_trusted_proxies(
     client, recruiter, settings
 ):
-    """Finding 6: with SECURE_PROXY_SSL on (compose's default) and TRUSTED_PROXY_COUNT at its
+    """Finding 6: with SECURE_PROXY_SSL on and TRUSTED_PROXY_COUNT at its
     default 0, a client that reaches gunicorn directly and sends a new X-Forwarded-For with
     every guess is still one address, and is locked out."""
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,3 +1,4 @@
+import django.utils.timezone
 from django.db import migrations, models
 
 
@@ -18,8 +19,11 @@ def fill(apps, schema_editor):
     )
     Candidate.objects.update(counted_status=models.F("status"))
     latest = {}
+    today = django.utils.timezone.localdate(
+        timezone=django.utils.timezone.get_default_timezone()
+    )
     grants = Event.objects.filter(
-        kind="second_chance_granted", candidate__status="second_chance"
+        kind="second_chance_granted", candidate__status="second_chance", occurred_on__lte=today
     ).order_by("candidate_id", "occurred_on", "id")
     for event in grants.iterator():
         latest[event.candidate_id] = event

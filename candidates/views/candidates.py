@@ -207,7 +207,7 @@ def _detail(
 ) -> HttpResponse:
     """The candidate page; `bound` holds an invalid form to show with its errors."""
     page = selectors.candidate_page(candidate)
-    actions = selectors.candidate_actions(candidate, page=page)
+    actions = selectors.candidate_actions(page)
     if jobs is None:
         jobs = _jobs(request)
     # The member's own today (the forms check dates against it), not the server's.
@@ -284,7 +284,7 @@ def _sent_twice(request: HttpRequest, candidate: Candidate) -> HttpResponse | No
         key = uuid.UUID(request.POST.get("submission", ""))
     except ValueError:
         return None
-    if not services.already_saved(key):
+    if not services.already_saved(organization_id=candidate.organization_id, key=key):
         return None
     messages.info(request, ALREADY_SAVED)
     return back_to(request, candidate)
@@ -373,9 +373,13 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 job=data["job"],
                 interview_at=data["interview_at"],
                 submission=data["submission"],
+                answering_request=True,
             )
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)
+            return back_to(request, candidate)
+        except ValidationError as exc:
+            messages.info(request, " ".join(exc.messages))
             return back_to(request, candidate)
         verdict = "granted" if form.grant else "refused"
         return _saved(request, candidate, f"Second chance {verdict} for {candidate.name}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -46,7 +47,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         # Another organization's candidate, or no number at all: 404, nothing written.
         candidate = get_for_org(Candidate, request, pk=request.POST.get("candidate"))
         form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
-        if services.already_saved(_uuid(request.POST.get("submission"))):
+        key = _uuid(request.POST.get("submission"))
+        if services.already_saved(organization_id=candidate.organization_id, key=key):
             messages.info(request, f"{candidate.name}'s request has already been decided.")
             return redirect(_queue_url(request))
         if candidate.status != Status.REQUESTED:
@@ -63,8 +65,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
                     job=data["job"],
                     interview_at=data["interview_at"],
                     submission=data["submission"],
+                    answering_request=True,
                 )
-            except services.AlreadySaved:
+            except (services.AlreadySaved, ValidationError):
                 messages.info(request, f"{candidate.name}'s request has already been decided.")
                 return redirect(_queue_url(request))
             if form.grant:
