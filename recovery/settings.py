@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Form widgets render through TEMPLATES (FORM_RENDERER below), so that templates/ may
+    # override one: the select widget writes its options out instead of including each.
+    "django.forms",
     "simple_history",
     "axes",
     "candidates",
@@ -82,6 +85,8 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "recovery.urls"
 WSGI_APPLICATION = "recovery.wsgi.application"

@@ -894,3 +894,18 @@ def test_a_flag_dated_in_the_future_does_not_stand_yet(client, org, recruiter):
     page = client.get(detail_url(candidate)).content.decode()
     assert "Clear the flag" not in page
     assert action_url("flag", candidate) in page
+
+
+def test_the_lists_rows_link_each_candidate_and_escape_what_people_typed(client, org, recruiter):
+    """The rows are built in Python (list_rows): the same links and escaping as a template."""
+    c = services.candidate_create(
+        organization=org, email="x@example.com", name="<b>Xavier</b> & Co", owner=recruiter
+    )
+    client.force_login(recruiter)
+    page = client.get(reverse("candidates:list")).content.decode()
+    assert (
+        f'<a href="{c.get_absolute_url()}"><strong>&lt;b&gt;Xavier&lt;/b&gt; &amp; Co</strong>'
+        in page
+    )
+    assert "<b>Xavier</b>" not in page
+    assert f'<td data-label="Owner">{recruiter}</td>' in page
