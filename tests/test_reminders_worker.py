@@ -78,6 +78,8 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
         "DATABASE_URL": database_url(),
         "EMAIL_BACKEND": "reminders.backends.DatabaseEmailBackend",
         "SECRET_KEY": "worker-under-test",
+        # Links and Message-IDs come from SITE_URL: the same in every process of a deployment.
+        "SITE_URL": settings.SITE_URL,
         "LOG_LEVEL": "INFO",
     }
 
