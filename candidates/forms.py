@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,6 +81,13 @@ def _past_or_today(value: date | None, what: str = "The date") -> date | None:
     return value
 
 
+def job_label(job: Job) -> str:
+    """A job wherever one is picked: "Forklift operator — Acme" (titles repeat across
+    clients), with its state when it is not open. Needs the job's client loaded."""
+    label = f"{job.title} — {job.client.name}"
+    return label if job.is_open else f"{label} ({job.get_state_display().lower()})"
+
+
 class OrgJobField(forms.ChoiceField):
     """A job of the organization, from a list loaded once per request (no query per
     render). An id that is not one of them is a 404: see the module docstring."""
@@ -91,11 +99,10 @@ class OrgJobField(forms.ChoiceField):
 
     def set_jobs(self, jobs: Iterable[Job]) -> None:
         self.jobs = {str(job.pk): job for job in jobs}
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for job in self.jobs.values():
-            label = job.title if job.is_open else f"{job.title} ({job.get_state_display()})"
-            groups.setdefault(job.client.name, []).append((str(job.pk), label))
-        self.choices = [("", "No particular job"), *groups.items()]
+        self.choices = [
+            ("", "No particular job"),
+            *((pk, job_label(job)) for pk, job in self.jobs.items()),
+        ]
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -397,7 +404,7 @@ class CandidateFilterForm(forms.Form):
             ("", "Any client"),
             *((str(c.pk), c.name) for c in clients),
         ]
-        self.fields["job"].choices = [("", "Any job"), *((str(j.pk), str(j)) for j in jobs)]
+        self.fields["job"].choices = [("", "Any job"), *((str(j.pk), job_label(j)) for j in jobs)]
 
     def filters(self) -> dict:
         """The valid filters only: an invalid field is dropped, the rest still apply."""
@@ -407,6 +414,27 @@ class CandidateFilterForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if value not in (None, "") and name not in self.errors
         }
+
+
+# --- Logging in, members -------------------------------------------------------------------
+
+
+class LoginForm(AuthenticationForm):
+    """Members log in with their email address (it is their username): the form says email,
+    never "username"."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter a correct email address and password. "
+            "Note that the password is case-sensitive."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
 
 
 # --- Members ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from candidates import services
-from candidates.engine import Kind, Reason
+from candidates.engine import Kind, Reason, human_date
 
 from .browser_helpers import CHROMIUM, PHONE, horizontal_overflow, launch, log_in
 from .conftest import REQUIRE_SERVICES
@@ -91,9 +91,10 @@ def test_commute_no_show_to_second_chance_to_recovered(
         client=ClientFactory(organization=org, name="Northgate Logistics"),
         title="Forklift operator (nights)",
     )
-    today = services.today().isoformat()
+    today = human_date(services.today())  # as pages write dates: "2 Mar 2026"
     where = f"({job.client.name}, {job.title})"
-    after_no_show = f"after no-show on {today} {where}, reason: commute"
+    after_no_show = f"after a no-show on {today} {where}, reason: commute"
+    job_label = f"{job.title} — {job.client.name}"
 
     # --- The recruiter adds the candidate -------------------------------------------------
     rita = _page(browser)
@@ -116,7 +117,7 @@ def test_commute_no_show_to_second_chance_to_recovered(
     log_event = rita.locator("#log-event")
     expect(log_event.locator("form")).to_be_visible()  # open: nothing is recorded yet
     log_event.get_by_label("What happened").select_option(Kind.NO_SHOW.value)
-    log_event.get_by_label("Job").select_option(label=job.title)
+    log_event.get_by_label("Job").select_option(label=job_label)
     log_event.get_by_label("Notes").fill("Night bus cancelled; he called the next morning.")
     log_event.get_by_role("button", name="Log the event").click()
 
@@ -194,7 +195,7 @@ def test_commute_no_show_to_second_chance_to_recovered(
     rita.get_by_text("Log an event").click()
     log_event = rita.locator("#log-event")
     log_event.get_by_label("What happened").select_option(Kind.ATTENDED.value)
-    log_event.get_by_label("Job").select_option(label=job.title)
+    log_event.get_by_label("Job").select_option(label=job_label)
     log_event.get_by_role("button", name="Log the event").click()
 
     expect(_message(rita)).to_contain_text("“Attended interview” logged for Kwame Mensah.")

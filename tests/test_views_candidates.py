@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates import services
+from candidates.engine import human_date
 from candidates.models import Candidate, Event, RiskNote
 
 from .factories import EventFactory, JobFactory, UserFactory
@@ -329,7 +330,17 @@ def test_candidate_page_shows_status_explanation_risk_advice_and_history(client,
     page = text_of(client.get(detail_url(c)))
     assert ">Requested<" in page and "badge-requested" in page
     assert ">Caution<" in page
-    assert fresh(c).explanation[0] in page
+    # The stored (report) explanation says ISO dates; the page says them as it says every date.
+    assert fresh(c).explanation[0] == (
+        f"Second chance requested on {days_ago(2).isoformat()} after a no-show on "
+        f"{days_ago(10).isoformat()} (Acme, Forklift operator), reason: commute; "
+        "waiting for a decision"
+    )
+    assert (
+        f"Second chance requested on {human_date(days_ago(2))} after a no-show on "
+        f"{human_date(days_ago(10))} (Acme, Forklift operator), reason: commute; "
+        "waiting for a decision"
+    ) in page
     assert "Acme" in page and "Forklift operator" in page
     assert "reason: commute" in page
     assert "My bus broke down" in page

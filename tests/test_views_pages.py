@@ -1,0 +1,136 @@
+"""Issue 15, the pages: job menus with their client, dates in sentences, names everywhere,
+why no reminder, decisions recorded after the fact, long notes, quick actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from candidates import services
+from candidates.engine import human_date
+from candidates.models import Candidate, JobState
+
+from .factories import ClientFactory, JobFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def days_ago(n: int):
+    return services.today() - timedelta(days=n)
+
+
+def make(org, email, name=None, **kwargs) -> Candidate:
+    return services.candidate_create(
+        organization=org, email=email, name=name or email.split("@")[0].title(), **kwargs
+    )
+
+
+def fresh(candidate) -> Candidate:
+    return Candidate.objects.get(pk=candidate.pk)
+
+
+def detail(client, candidate, query: str = "") -> str:
+    return client.get(reverse("candidates:detail", args=[candidate.pk]) + query).content.decode()
+
+
+@pytest.fixture
+def acme_job(org):
+    return JobFactory(client=ClientFactory(organization=org, name="Acme"), title="Picker")
+
+
+# --- Job menus with their client -------------------------------------------------------------
+
+
+def test_every_job_menu_says_the_title_and_the_client(client, org, recruiter, manager, acme_job):
+    JobFactory(
+        client=ClientFactory(organization=org, name="Globex"), title="Picker", state=JobState.FILLED
+    )
+    ann = make(org, "ann@example.com")
+    services.event_log(
+        candidate=ann, kind="no_show", occurred_on=days_ago(3), reason="commute", job=acme_job
+    )
+    services.second_chance_request(candidate=ann, pitch="Please", job=acme_job)
+    client.force_login(recruiter)
+    for page in (
+        detail(client, ann),  # the event and request forms
+        client.get(reverse("candidates:list")).content.decode(),  # the job filter
+        client.get(reverse("candidates:resubmit")).content.decode(),
+    ):
+        assert ">Picker — Acme</option>" in page
+        assert ">Picker — Globex (filled)</option>" in page
+    client.force_login(manager)
+    for page in (detail(client, ann), client.get(reverse("candidates:review")).content.decode()):
+        assert "Picker — Acme</option>" in page  # the decision forms
+
+
+# --- Dates in sentences ----------------------------------------------------------------------
+
+
+def test_pages_say_dates_as_people_do_and_the_report_and_export_keep_iso(
+    client, org, recruiter, acme_job
+):
+    ann = make(org, "ann@example.com", "Ann Lee")
+    services.event_log(
+        candidate=ann,
+        kind="blew_interview",
+        occurred_on=days_ago(14),
+        reason="illness",
+        job=acme_job,
+    )
+    services.event_log(candidate=ann, kind="attended", occurred_on=days_ago(2), job=acme_job)
+    human = (
+        f"Attended interview on {human_date(days_ago(2))} (Acme, Picker) after a blown "
+        f"interview on {human_date(days_ago(14))} (Acme, Picker), reason: illness"
+    )
+    iso = (
+        f"Attended interview on {days_ago(2).isoformat()} (Acme, Picker) after a blown "
+        f"interview on {days_ago(14).isoformat()} (Acme, Picker), reason: illness"
+    )
+    client.force_login(recruiter)
+    assert human in detail(client, ann)
+    resubmit = client.get(reverse("candidates:resubmit"), {"candidate": ann.pk}).content.decode()
+    assert human in resubmit
+
+    assert fresh(ann).explanation == [iso]
+    out = io.StringIO()
+    call_command("recovery_report", "--org", org.slug, "--format", "json", stdout=out)
+    assert json.loads(out.getvalue())["candidates"][0]["explanation"] == [iso]
+    export = b"".join(client.get(reverse("candidates:export")).streaming_content).decode()
+    assert next(csv.DictReader(io.StringIO(export)))["explanation"] == iso
+
+
+# --- Names everywhere ------------------------------------------------------------------------
+
+
+def test_risk_note_authors_are_named_on_every_page_without_a_query_per_note(
+    client, org, manager, recruiter
+):
+    rita = UserFactory(organization=org, first_name="Rita", last_name="Moreno")
+    ann = make(org, "ann@example.com", "Ann Lee")
+    services.event_log(candidate=ann, kind="late", occurred_on=days_ago(5), reason="commute")
+    services.second_chance_request(candidate=ann, pitch="Please")
+    services.risk_note_add(candidate=ann, dimension="commute", level=4, author=rita, note="Far")
+    services.risk_note_add(candidate=ann, dimension="trust", level=2, author=recruiter)
+    client.force_login(manager)
+    review = client.get(reverse("candidates:review")).content.decode()
+    resubmit = client.get(reverse("candidates:resubmit"), {"candidate": ann.pk}).content.decode()
+    for page in (review, resubmit, detail(client, ann)):
+        assert "Rita Moreno" in page and str(recruiter) in page
+        assert rita.email not in page and recruiter.email not in page
+    # Names come with the notes (select_related), not one query per note.
+    with CaptureQueriesContext(connection) as two_notes:
+        client.get(reverse("candidates:review"))
+    for _ in range(5):
+        author = UserFactory(organization=org)
+        services.risk_note_add(candidate=ann, dimension="flakiness", level=3, author=author)
+    with CaptureQueriesContext(connection) as seven_notes:
+        client.get(reverse("candidates:review"))
+    assert len(seven_notes) == len(two_notes)
