@@ -134,3 +134,44 @@ def test_risk_note_authors_are_named_on_every_page_without_a_query_per_note(
     with CaptureQueriesContext(connection) as seven_notes:
         client.get(reverse("candidates:review"))
     assert len(seven_notes) == len(two_notes)
+
+
+# --- Why no reminder? ------------------------------------------------------------------------
+
+
+def test_a_misstep_logged_a_month_late_says_why_it_has_no_follow_up(client, org, recruiter):
+    ann = make(org, "ann@example.com", "Ann Lee", owner=recruiter)
+    client.force_login(recruiter)
+    response = client.post(
+        reverse("candidates:log_event", args=[ann.pk]),
+        {"kind": "no_show", "reason": "commute", "occurred_on": days_ago(30).isoformat()},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "“No-show” logged for Ann Lee. No follow-up: this was logged 30 days after it" in page
+    assert not ann.reminders.exists()
+    # Where the reminder would be, the candidate page says why there is none.
+    assert f'No-show on <time datetime="{days_ago(30).isoformat()}">' in detail(client, ann)
+    assert "No follow-up: this was logged 30 days after it happened" in detail(client, ann)
+
+
+def test_a_misstep_logged_in_time_gets_its_follow_up_and_no_excuse(client, org, recruiter):
+    ann = make(org, "ann@example.com", "Ann Lee", owner=recruiter)
+    client.force_login(recruiter)
+    response = client.post(
+        reverse("candidates:log_event", args=[ann.pk]),
+        {"kind": "no_show", "reason": "commute", "occurred_on": days_ago(3).isoformat()},
+        follow=True,
+    )
+    assert "No follow-up" not in response.content.decode()
+    assert ann.reminders.filter(kind="follow_up").exists()
+    assert "no-follow-up" not in detail(client, ann)
+
+
+def test_no_excuse_once_the_follow_up_no_longer_matters(client, org, recruiter):
+    ann = make(org, "ann@example.com", "Ann Lee")
+    services.event_log(candidate=ann, kind="late", occurred_on=days_ago(40), reason="commute")
+    client.force_login(recruiter)
+    assert "no-follow-up" in detail(client, ann)
+    services.event_log(candidate=ann, kind="attended", occurred_on=days_ago(1))
+    assert "no-follow-up" not in detail(client, ann)  # recovered: nothing to follow up

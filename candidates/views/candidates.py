@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reminders import selectors as reminder_selectors
+from reminders.rules import why_no_reminder
 
 from .. import csvsafe, selectors, services
 from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
@@ -238,6 +239,7 @@ def _detail(
         "candidates/candidate_detail.html",
         {
             "reminders": reminder_selectors.for_candidate(candidate),
+            "missing_follow_up": reminder_selectors.missing_follow_up(candidate, page.events),
             "candidate": candidate,
             "page": page,
             "actions": actions,
@@ -300,15 +302,19 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = EventForm(request.POST, jobs=jobs)
     if form.is_valid():
         try:
-            services.event_log(candidate=candidate, recorded_by=request.user, **form.cleaned_data)
+            event = services.event_log(
+                candidate=candidate, recorded_by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)
             return back_to(request, candidate)
         else:
-            label = Kind(form.cleaned_data["kind"]).label
-            return _saved(request, candidate, f"“{label}” logged for {candidate.name}.")
+            kind = Kind(event.kind)
+            late = why_no_reminder(kind, event.occurred_on, event.created_at)
+            message = f"“{kind.label}” logged for {candidate.name}. {late}"
+            return _saved(request, candidate, message.strip())
     return _detail(request, candidate, jobs, event_form=form)
 
 
