@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -305,11 +305,21 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
         required=False,
         help_text="Required when refusing: say why.",
     )
+    # A decision made on the phone yesterday is recorded as of yesterday (the event form's
+    # date rule: not in the future); an empty date is today.
+    occurred_on = forms.DateField(
+        label="Decided on",
+        required=False,
+        widget=DateInput(),
+        initial=timezone.localdate,
+        help_text="Today unless the decision was made earlier.",
+    )
     interview_at = forms.DateTimeField(
         label="Interview on",
         required=False,
         widget=DateTimeInput(),
-        help_text="When granting: the date and time of the second-chance interview, if known.",
+        help_text="When granting: the date and time of the second-chance interview, if known "
+        "(past or coming).",
     )
     job = OrgJobField(label="For the job")
 
@@ -323,6 +333,10 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
     def grant(self) -> bool:
         return self.cleaned_data.get("decision") == "grant"
 
+    def clean_occurred_on(self) -> date:
+        decided_on = _past_or_today(self.cleaned_data["occurred_on"], "The decision's date")
+        return decided_on or timezone.localdate()
+
     def clean(self):
         data = super().clean()
         if self.candidate.status != Status.REQUESTED:
@@ -333,9 +347,14 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
                 self.add_error("note", "Say why the second chance is refused.")
             if data.get("interview_at"):
                 self.add_error("interview_at", "A refused second chance has no interview.")
-        interview_at: datetime | None = data.get("interview_at")
-        if decision == "grant" and interview_at and interview_at < timezone.now():
-            self.add_error("interview_at", "The interview time is in the past.")
+        asked_on = self.candidate.requested_on
+        decided_on = data.get("occurred_on")
+        if asked_on and decided_on and decided_on < asked_on:
+            # Dated before the request, the decision would not answer it (history order).
+            self.add_error(
+                "occurred_on",
+                f"The decision cannot come before the request ({asked_on:%-d %b %Y}).",
+            )
         return data
 
 

@@ -321,18 +321,48 @@ def test_refusing_without_a_note_shows_the_error_and_keeps_what_was_typed(
     assert not Event.objects.filter(kind="second_chance_refused").exists()
 
 
-def test_an_interview_time_in_the_past_is_refused_and_kept(client, org, job, manager):
+def test_a_decision_dated_in_the_future_is_refused_and_what_was_typed_kept(
+    client, org, job, manager
+):
+    """Issue 15: a past interview time is accepted now (decisions recorded after the fact);
+    a future decision date is not."""
     ann = requested(org, "ann@example.com", job)
     client.force_login(manager)
+    tomorrow = (today() + timedelta(days=1)).isoformat()
     response = client.post(
         REVIEW,
-        {"candidate": ann.pk, "decision": "grant", "interview_at": "2020-01-02T09:30"},
+        {
+            "candidate": ann.pk,
+            "decision": "grant",
+            "occurred_on": tomorrow,
+            "interview_at": "2020-01-02T09:30",
+        },
     )
     assert response.status_code == 200
     page = text_of(response)
-    assert "The interview time is in the past." in page
-    assert 'value="2020-01-02T09:30"' in page
+    assert "The decision&#x27;s date cannot be in the future." in page
+    assert 'value="2020-01-02T09:30"' in page and f'value="{tomorrow}"' in page
     assert fresh(ann).status == "requested"
+
+
+def test_a_decision_made_on_the_phone_yesterday_is_recorded_as_of_yesterday(
+    client, org, job, manager
+):
+    ann = requested(org, "ann@example.com", job, asked_days_ago=3)
+    client.force_login(manager)
+    response = client.post(
+        REVIEW,
+        {
+            "candidate": ann.pk,
+            "decision": "grant",
+            "occurred_on": days_ago(1).isoformat(),
+            "interview_at": f"{days_ago(1).isoformat()}T15:00",
+        },
+    )
+    assert response.status_code == 302
+    grant = Event.objects.get(candidate=ann, kind="second_chance_granted")
+    assert grant.occurred_on == days_ago(1)
+    assert fresh(ann).status == "second_chance"
 
 
 @pytest.mark.parametrize(

@@ -377,6 +377,7 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 decided_by=request.user,
                 note=data["note"].strip(),
                 job=data["job"],
+                occurred_on=data["occurred_on"],
                 interview_at=data["interview_at"],
                 submission=data["submission"],
             )
