@@ -17,6 +17,7 @@ from django.urls import reverse
 from candidates import services
 from candidates.engine import human_date
 from candidates.models import Candidate, JobState
+from candidates.templatetags.notes import preview
 
 from .factories import ClientFactory, JobFactory, UserFactory
 
@@ -175,3 +176,39 @@ def test_no_excuse_once_the_follow_up_no_longer_matters(client, org, recruiter):
     assert "no-follow-up" in detail(client, ann)
     services.event_log(candidate=ann, kind="attended", occurred_on=days_ago(1))
     assert "no-follow-up" not in detail(client, ann)  # recovered: nothing to follow up
+
+
+# --- Long notes ------------------------------------------------------------------------------
+
+LONG = "The candidate explained at length. " * 150  # about 5,000 characters
+
+
+def test_long_notes_show_their_first_lines_and_the_rest_behind_more(
+    client, org, manager, recruiter
+):
+    ann = make(org, "ann@example.com")
+    services.event_log(
+        candidate=ann, kind="late", occurred_on=days_ago(5), reason="commute", notes=LONG
+    )
+    services.risk_note_add(candidate=ann, dimension="trust", level=3, author=recruiter, note=LONG)
+    services.second_chance_request(candidate=ann, pitch="Short pitch")
+    client.force_login(manager)
+    pages = {
+        "candidate": detail(client, ann),
+        "review": client.get(reverse("candidates:review")).content.decode(),
+    }
+    for name, page in pages.items():
+        # Every long text (event notes, risk note: history, side panel, missteps) folded.
+        folded = page.count('<details class="more">')
+        assert folded >= 2, name
+        assert page.count(LONG.strip()) == folded, name  # the whole text, inside each one
+        assert "The candidate explained at length. The candidate explained at length." in page
+    assert "Short pitch" in pages["review"]  # a short text is shown as it is
+    assert '<details class="more"><summary><span class="preview">Short' not in pages["review"]
+
+
+def test_preview_keeps_short_texts_whole_and_cuts_long_ones_by_lines_and_length():
+    assert preview("Two lines\nonly") == ""
+    assert preview("\n".join(f"line {i}" for i in range(10))) == "line 0\nline 1\nline 2\nline 3…"
+    cut = preview(LONG)
+    assert len(cut) <= 281 and cut.endswith("…") and LONG.startswith(cut[:-1])
