@@ -45,6 +45,8 @@ EVENT_KIND_CHOICES = [
     ("Missteps", [(k.value, k.label) for k in MISSTEP_KINDS]),
     ("Progress", [(k.value, k.label) for k in PROGRESS_KINDS]),
 ]
+# The commonest missteps, one click away on the candidate page (the event form, pre-filled).
+QUICK_LOG_KINDS = [Kind.NO_SHOW, Kind.LATE, Kind.DECLINED_INTERVIEW]
 # Kinds whose event may carry the time of an interview.
 INTERVIEW_KINDS = {Kind.SCHEDULED.value, Kind.SECOND_CHANCE_GRANTED.value}
 

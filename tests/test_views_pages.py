@@ -20,6 +20,7 @@ from candidates.models import Candidate, JobState
 from candidates.templatetags.notes import preview
 
 from .factories import ClientFactory, JobFactory, UserFactory
+from .query_counts import DETAIL_FIRST
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +213,28 @@ def test_preview_keeps_short_texts_whole_and_cuts_long_ones_by_lines_and_length(
     assert preview("\n".join(f"line {i}" for i in range(10))) == "line 0\nline 1\nline 2\nline 3…"
     cut = preview(LONG)
     assert len(cut) <= 281 and cut.endswith("…") and LONG.startswith(cut[:-1])
+
+
+# --- Quick actions ---------------------------------------------------------------------------
+
+
+def test_quick_actions_open_the_event_form_with_the_kind_and_today(
+    client, org, recruiter, django_assert_num_queries
+):
+    ann = make(org, "ann@example.com")
+    services.event_log(candidate=ann, kind="attended", occurred_on=days_ago(9))
+    client.force_login(recruiter)
+    page = detail(client, ann)
+    for kind in ("no_show", "late", "declined_interview"):
+        assert f'href="?log={kind}#log-event"' in page
+    assert '<details class="action" id="log-event">' in page  # closed: there is a history
+
+    with django_assert_num_queries(DETAIL_FIRST):  # the page's queries do not grow
+        page = detail(client, ann, "?log=late")
+    assert '<details class="action" id="log-event" open>' in page
+    assert '<option value="late" selected>' in page
+    assert f'value="{services.today().isoformat()}"' in page
+    # Anything else is ignored: the plain page.
+    page = detail(client, ann, "?log=hired")
+    assert '<details class="action" id="log-event">' in page
+    assert '<option value="" selected>Choose what happened…</option>' in page

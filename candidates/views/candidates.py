@@ -27,6 +27,7 @@ from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, memb
 from ..audit import candidate_history
 from ..engine import Kind
 from ..forms import (
+    QUICK_LOG_KINDS,
     CandidateFilterForm,
     CandidateForm,
     ClearFlagForm,
@@ -213,8 +214,11 @@ def _detail(
         jobs = _jobs(request)
     # The member's own today (the forms check dates against it), not the server's.
     today = timezone.localdate()
+    # A quick action (`?log=no_show#log-event`) opens the event form with its kind chosen.
+    quick = request.GET.get("log", "")
+    quick_kind = quick if quick in {k.value for k in QUICK_LOG_KINDS} else ""
     forms = {
-        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today}),
+        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today, "kind": quick_kind}),
         "note_form": RiskNoteForm(initial={"noted_on": today}),
         "request_form": SecondChanceRequestForm(
             candidate=candidate,
@@ -247,7 +251,8 @@ def _detail(
             "can_decide": user.is_manager,
             "can_admin": user.role in ADMINS,
             "correctable": correctable(user, page.events, page.notes),
-            "open_form": next(iter(bound), None),
+            "open_form": next(iter(bound), None) or ("event_form" if quick_kind else None),
+            "quick_kinds": QUICK_LOG_KINDS,
             "today": today,
             **forms,
         },
