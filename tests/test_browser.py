@@ -304,3 +304,50 @@ def test_candidate_page_has_no_horizontal_scroll_at_phone_width(
     expect(page.get_by_role("link", name=candidate.name)).to_be_visible()
     assert horizontal_overflow(page) == 0, "the candidate list scrolls sideways on a phone"
     page.context.close()
+
+
+def test_phone_width_keeps_the_menu_on_one_line_folds_the_filters_and_answers_first(
+    browser, live_server, org, recruiter
+):
+    """At 390 px: the main menu is one line (it scrolls sideways inside itself, the page does
+    not), the list's filters are folded behind "Filters" (the search stays), and Resubmit?
+    shows the advice before the form. At desktop width every filter is in sight."""
+    job = JobFactory(client=ClientFactory(organization=org, name="Acme"), title="Picker")
+    ann = services.candidate_create(organization=org, name="Ann Lee", email="ann@example.com")
+    services.event_log(
+        candidate=ann,
+        kind=Kind.NO_SHOW,
+        occurred_on=services.today() - timedelta(days=3),
+        reason=Reason.COMMUTE,
+        job=job,
+    )
+
+    page = _page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url, recruiter.username, PASSWORD)
+    items = page.get_by_role("navigation", name="Main").get_by_role("listitem")
+    tops = {round(box["y"]) for box in (item.bounding_box() for item in items.all())}
+    assert len(tops) == 1, f"the menu wraps to {len(tops)} lines on a phone"
+    assert horizontal_overflow(page) == 0
+
+    page.goto(f"{live_server.url}/candidates/")
+    filters = page.get_by_role("search", name="Filter candidates")
+    expect(filters.get_by_label("Search")).to_be_visible()
+    expect(filters.get_by_label("Status")).to_be_hidden()
+    filters.get_by_text("Filters").click()
+    expect(filters.get_by_label("Status")).to_be_visible()
+
+    page.goto(f"{live_server.url}/resubmit/?candidate={ann.pk}&job={job.pk}")
+    advice = page.locator(".resubmit-answer .badge-advice")
+    expect(advice).to_have_text("Caution")
+    form_top = page.get_by_role("form", name="Choose a candidate and a job").bounding_box()["y"]
+    assert advice.bounding_box()["y"] < form_top, "the advice is below the form on a phone"
+    assert advice.bounding_box()["y"] < PHONE["height"], "the advice is below the fold"
+    page.context.close()
+
+    desk = _page(browser)
+    log_in(desk, live_server.url, recruiter.username, PASSWORD)
+    desk.goto(f"{live_server.url}/candidates/")
+    filters = desk.get_by_role("search", name="Filter candidates")
+    expect(filters.get_by_label("Status")).to_be_visible()
+    expect(filters.get_by_label("Job")).to_be_visible()
+    desk.context.close()

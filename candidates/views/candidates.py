@@ -94,6 +94,8 @@ def candidate_list(request: HttpRequest) -> HttpResponse:
             "page": listing.page,
             "close_spellings": listing.close_spellings,
             "searching": any(name != "sort" for name in filters),
+            # How many of the folded filters are on (the search box is always in sight).
+            "filters_on": sum(name != "q" for name in filters),
         },
     )
 
