@@ -17,7 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
-from .engine import MISSTEPS, Kind, Status
+from .engine import MISSTEPS, Kind, Status, human_date
 from .models import (
     ADVICE_CHOICES,
     DIMENSION_CHOICES,
@@ -79,7 +79,7 @@ def _past_or_today(value: date | None, what: str = "The date") -> date | None:
     if value > timezone.localdate():
         raise forms.ValidationError(f"{what} cannot be in the future.")
     if value < EARLIEST_DATE:
-        raise forms.ValidationError(f"{what} must be after {EARLIEST_DATE.isoformat()}.")
+        raise forms.ValidationError(f"{what} must be after {human_date(EARLIEST_DATE)}.")
     return value
 
 
@@ -355,7 +355,7 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
             # Dated before the request, the decision would not answer it (history order).
             self.add_error(
                 "occurred_on",
-                f"The decision cannot come before the request ({asked_on:%-d %b %Y}).",
+                f"The decision cannot come before the request ({human_date(asked_on)}).",
             )
         return data
 
