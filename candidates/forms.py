@@ -46,7 +46,11 @@ EVENT_KIND_CHOICES = [
     ("Progress", [(k.value, k.label) for k in PROGRESS_KINDS]),
 ]
 # The commonest missteps, one click away on the candidate page (the event form, pre-filled).
-QUICK_LOG_KINDS = [Kind.NO_SHOW, Kind.LATE, Kind.DECLINED_INTERVIEW]
+QUICK_LOG_KINDS = {
+    Kind.NO_SHOW.value: "No-show",
+    Kind.LATE.value: "Late",
+    Kind.DECLINED_INTERVIEW.value: "Declined interview",
+}
 # Kinds whose event may carry the time of an interview.
 INTERVIEW_KINDS = {Kind.SCHEDULED.value, Kind.SECOND_CHANCE_GRANTED.value}
 

@@ -366,6 +366,8 @@ class CandidateActions:
     pending_request: Event | None
     last_misstep_job_id: int | None
     has_history: bool
+    # The job of the latest event naming one: a quick action's form starts with it.
+    latest_job_id: int | None = None
 
 
 ACTION_KINDS = frozenset({*MISSTEPS, *FLAG_KINDS, Kind.SECOND_CHANCE_REQUESTED})
@@ -385,6 +387,7 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
                 (e.job_id for e in reversed(events) if e.kind in MISSTEPS), None
             ),
             has_history=bool(page.timeline),
+            latest_job_id=next((e.job_id for e in reversed(events) if e.job_id), None),
         )
     events = list(
         candidate.events.filter(kind__in=ACTION_KINDS)
@@ -403,6 +406,7 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
         pending_request=pending,
         last_misstep_job_id=last_misstep.job_id if last_misstep else None,
         has_history=has_history,
+        latest_job_id=next((e.job_id for e in reversed(events) if e.job_id), None),
     )
 
 

@@ -218,11 +218,12 @@ def test_preview_keeps_short_texts_whole_and_cuts_long_ones_by_lines_and_length(
 # --- Quick actions ---------------------------------------------------------------------------
 
 
-def test_quick_actions_open_the_event_form_with_the_kind_and_today(
-    client, org, recruiter, django_assert_num_queries
+def test_quick_actions_open_the_event_form_with_the_kind_today_and_the_latest_job(
+    client, org, recruiter, acme_job, django_assert_num_queries
 ):
     ann = make(org, "ann@example.com")
-    services.event_log(candidate=ann, kind="attended", occurred_on=days_ago(9))
+    services.event_log(candidate=ann, kind="scheduled", occurred_on=days_ago(9), job=acme_job)
+    services.event_log(candidate=ann, kind="attended", occurred_on=days_ago(8))
     client.force_login(recruiter)
     page = detail(client, ann)
     for kind in ("no_show", "late", "declined_interview"):
@@ -233,6 +234,7 @@ def test_quick_actions_open_the_event_form_with_the_kind_and_today(
         page = detail(client, ann, "?log=late")
     assert '<details class="action" id="log-event" open>' in page
     assert '<option value="late" selected>' in page
+    assert f'<option value="{acme_job.pk}" selected>Picker — Acme</option>' in page
     assert f'value="{services.today().isoformat()}"' in page
     # Anything else is ignored: the plain page.
     page = detail(client, ann, "?log=hired")

@@ -216,11 +216,19 @@ def _detail(
         jobs = _jobs(request)
     # The member's own today (the forms check dates against it), not the server's.
     today = timezone.localdate()
-    # A quick action (`?log=no_show#log-event`) opens the event form with its kind chosen.
+    # A quick action (`?log=no_show#log-event`) opens the event form with its kind chosen
+    # (and the job of the latest event: the interview that went wrong, most often).
     quick = request.GET.get("log", "")
-    quick_kind = quick if quick in {k.value for k in QUICK_LOG_KINDS} else ""
+    quick_kind = quick if quick in QUICK_LOG_KINDS else ""
     forms = {
-        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today, "kind": quick_kind}),
+        "event_form": EventForm(
+            jobs=jobs,
+            initial={
+                "occurred_on": today,
+                "kind": quick_kind,
+                "job": actions.latest_job_id if quick_kind else None,
+            },
+        ),
         "note_form": RiskNoteForm(initial={"noted_on": today}),
         "request_form": SecondChanceRequestForm(
             candidate=candidate,
@@ -254,7 +262,7 @@ def _detail(
             "can_admin": user.role in ADMINS,
             "correctable": correctable(user, page.events, page.notes),
             "open_form": next(iter(bound), None) or ("event_form" if quick_kind else None),
-            "quick_kinds": QUICK_LOG_KINDS,
+            "quick_kinds": QUICK_LOG_KINDS.items(),
             "today": today,
             **forms,
         },
