@@ -11,7 +11,7 @@ all call `evaluate()`; none of them re-implements a rule.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -80,6 +80,18 @@ MISSTEP_WEIGHTS: dict[Kind, int] = {
     Kind.RENEGED: 4,
 }
 MISSTEPS = frozenset(MISSTEP_WEIGHTS)
+# A misstep as the object of "after ...": "Attended interview on ... after a blown interview
+# on ...".
+MISSTEP_NOUNS: dict[Kind, str] = {
+    Kind.DECLINED_INTERVIEW: "a declined interview",
+    Kind.LATE: "a late arrival",
+    Kind.DECLINED_OFFER: "a declined offer",
+    Kind.WITHDREW: "a withdrawal",
+    Kind.BLEW_INTERVIEW: "a blown interview",
+    Kind.UNPREPARED: "an unprepared interview",
+    Kind.NO_SHOW: "a no-show",
+    Kind.RENEGED: "a reneged offer",
+}
 SECOND_CHANCE_KINDS = frozenset(
     {Kind.SECOND_CHANCE_REQUESTED, Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED}
 )
@@ -148,6 +160,21 @@ CAUTION_SCORE = 40
 CAUTION_STATUSES = frozenset({Status.STUMBLED, Status.REQUESTED, Status.REFUSED})
 
 
+# --- Dates in sentences ---------------------------------------------------------------------
+
+DateFormat = Callable[[date], str]
+
+
+def iso_date(day: date) -> str:
+    """The stored and reported form of a date in an explanation: "2026-03-02"."""
+    return day.isoformat()
+
+
+def human_date(day: date) -> str:
+    """The form pages show: "2 Mar 2026" (the templates' `date:"j M Y"`)."""
+    return f"{day.day} {day:%b %Y}"
+
+
 # --- Inputs and result --------------------------------------------------------------------
 
 
@@ -166,11 +193,17 @@ class EventFact:
     client: str = ""
     job: str = ""
 
-    @property
-    def describe(self) -> str:
+    def describe(self, dates: DateFormat = iso_date) -> str:
         """ "No-show on 2026-03-02 (Acme, Forklift operator)"."""
+        return self._said(Kind(self.kind).label, dates)
+
+    def describe_after(self, dates: DateFormat = iso_date) -> str:
+        """The misstep as the object of "after": "a no-show on 2026-03-02 (Acme, ...)"."""
+        return self._said(MISSTEP_NOUNS[Kind(self.kind)], dates)
+
+    def _said(self, what: str, dates: DateFormat) -> str:
         where = ", ".join(part for part in (self.client, self.job) if part)
-        text = f"{Kind(self.kind).label} on {self.occurred_on.isoformat()}"
+        text = f"{what} on {dates(self.occurred_on)}"
         return f"{text} ({where})" if where else text
 
 
@@ -252,13 +285,13 @@ def _ordered(events: Iterable[EventFact], as_of: date) -> list[EventFact]:
     )
 
 
-def _with_reason(event: EventFact) -> str:
-    if event.reason:
-        return f"{event.describe}, reason: {Reason(event.reason).label.lower()}"
-    return event.describe
+def _reason(event: EventFact) -> str:
+    return f", reason: {Reason(event.reason).label.lower()}" if event.reason else ""
 
 
-def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str]]:
+def _status(
+    history: Sequence[EventFact], as_of: date, dates: DateFormat = iso_date
+) -> tuple[Status, list[str]]:
     live = [
         (i, e)
         for i, e in enumerate(history)
@@ -268,7 +301,7 @@ def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str
     # Rule 1: burned.
     if flag_stands(history, as_of):
         flag = [e for e in history if e.kind in FLAG_KINDS][-1]
-        return Status.BURNED, [f"{flag.describe}: a do-not-resubmit flag stands"]
+        return Status.BURNED, [f"{flag.describe(dates)}: a do-not-resubmit flag stands"]
     for gi, grant in enumerate(history):
         if grant.kind != Kind.SECOND_CHANCE_GRANTED or not within_months(
             grant.occurred_on, as_of, LIVE_MONTHS
@@ -277,15 +310,15 @@ def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str
         spent = next((e for e in history[gi + 1 :] if e.kind in MISSTEPS), None)
         if spent is not None:
             return Status.BURNED, [
-                f"{spent.describe} after a second chance granted on "
-                f"{grant.occurred_on.isoformat()}: the second chance was spent"
+                f"{spent.describe(dates)} after a second chance granted on "
+                f"{dates(grant.occurred_on)}: the second chance was spent"
             ]
     weight = sum(MISSTEP_WEIGHTS[e.kind] for _, e in live)
     if weight >= BURN_WEIGHT:
         return Status.BURNED, [
             f"Missteps of the last {LIVE_MONTHS} months weigh {weight} "
             f"({BURN_WEIGHT} or more burns a candidate)",
-            *(_with_reason(e) for _, e in live),
+            *(f"{e.describe(dates)}{_reason(e)}" for _, e in live),
         ]
 
     # Rule 2: clean.
@@ -294,19 +327,18 @@ def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str
         if expired:
             return Status.CLEAN, [
                 f"No misstep in the last {LIVE_MONTHS} months; "
-                f"the latest, {expired[-1].describe}, has expired"
+                f"the latest, {expired[-1].describe_after(dates)}, has expired"
             ]
         return Status.CLEAN, ["No missteps recorded"]
 
     last_index, last = live[-1]
     after = history[last_index + 1 :]
-    said = _with_reason(last)
-    after_last = f"after {said[0].lower()}{said[1:]}"
+    after_last = f"after {last.describe_after(dates)}{_reason(last)}"
 
     # Rule 3: recovered.
     recovery = next((e for e in reversed(after) if e.kind in RECOVERY_KINDS), None)
     if recovery is not None:
-        return Status.RECOVERED, [f"{recovery.describe} {after_last}"]
+        return Status.RECOVERED, [f"{recovery.describe(dates)} {after_last}"]
 
     # Rules 4 to 6: the latest second-chance event after the last misstep.
     decision = next((e for e in reversed(after) if e.kind in SECOND_CHANCE_KINDS), None)
@@ -321,10 +353,10 @@ def _status(history: Sequence[EventFact], as_of: date) -> tuple[Status, list[str
             Status.REFUSED: "",
             Status.REQUESTED: "; waiting for a decision",
         }[status]
-        return status, [f"{decision.describe} {after_last}{tail}"]
+        return status, [f"{decision.describe(dates)} {after_last}{tail}"]
 
     # Rule 7: stumbled.
-    return Status.STUMBLED, [f"{_with_reason(last)}; no second chance in motion"]
+    return Status.STUMBLED, [f"{last.describe(dates)}{_reason(last)}; no second chance in motion"]
 
 
 def _round_half_up(value: Fraction) -> int:
@@ -370,7 +402,11 @@ def _changes_on(events: Sequence[EventFact], notes: Sequence[NoteFact], as_of: d
 
 
 def evaluate(
-    events: Iterable[EventFact], notes: Iterable[NoteFact] = (), *, as_of: date
+    events: Iterable[EventFact],
+    notes: Iterable[NoteFact] = (),
+    *,
+    as_of: date,
+    dates: DateFormat = iso_date,
 ) -> Evaluation:
     """Status, explanation, risk score and advice of one candidate as of a date.
 
@@ -379,11 +415,14 @@ def evaluate(
     2. the first status rule that holds gives the status and its explanation;
     3. risk = capped misstep points + one term per risk dimension, rounded half up;
     4. advice follows from the status and the risk.
+
+    `dates` writes the dates of the explanation: ISO (the stored and reported form) unless
+    told; the pages ask for `explain(..., dates=human_date)`.
     """
     events = list(events)
     notes = list(notes)
     history = _ordered(events, as_of)
-    status, explanation = _status(history, as_of)
+    status, explanation = _status(history, as_of, dates)
 
     dimension_points = _note_points(notes, as_of)
     total = _misstep_points(history, as_of) + sum(dimension_points.values(), Fraction(0))
@@ -412,3 +451,15 @@ def evaluate(
         changes_on=_changes_on(events, notes, as_of),
         dimension_scores={d: float(p) for d, p in dimension_points.items()},
     )
+
+
+def explain(
+    events: Iterable[EventFact],
+    *,
+    as_of: date,
+    dates: DateFormat = human_date,
+) -> list[str]:
+    """The explanation alone, its dates written by `dates` (by default as pages show them:
+    "after a no-show on 2 Mar 2026"). The same rules as `evaluate()`: only the dates differ
+    from the stored explanation."""
+    return _status(_ordered(list(events), as_of), as_of, dates)[1]

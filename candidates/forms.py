@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
-from .engine import MISSTEPS, Kind, Status
+from .engine import MISSTEPS, Kind, Status, human_date
 from .models import (
     ADVICE_CHOICES,
     DIMENSION_CHOICES,
@@ -44,6 +45,12 @@ EVENT_KIND_CHOICES = [
     ("Missteps", [(k.value, k.label) for k in MISSTEP_KINDS]),
     ("Progress", [(k.value, k.label) for k in PROGRESS_KINDS]),
 ]
+# The commonest missteps, one click away on the candidate page (the event form, pre-filled).
+QUICK_LOG_KINDS = {
+    Kind.NO_SHOW.value: "No-show",
+    Kind.LATE.value: "Late",
+    Kind.DECLINED_INTERVIEW.value: "Declined interview",
+}
 # Kinds whose event may carry the time of an interview.
 INTERVIEW_KINDS = {Kind.SCHEDULED.value, Kind.SECOND_CHANCE_GRANTED.value}
 
@@ -76,8 +83,15 @@ def _past_or_today(value: date | None, what: str = "The date") -> date | None:
     if value > timezone.localdate():
         raise forms.ValidationError(f"{what} cannot be in the future.")
     if value < EARLIEST_DATE:
-        raise forms.ValidationError(f"{what} must be after {EARLIEST_DATE.isoformat()}.")
+        raise forms.ValidationError(f"{what} must be after {human_date(EARLIEST_DATE)}.")
     return value
+
+
+def job_label(job: Job) -> str:
+    """A job wherever one is picked: "Forklift operator — Acme" (titles repeat across
+    clients), with its state when it is not open. Needs the job's client loaded."""
+    label = f"{job.title} — {job.client.name}"
+    return label if job.is_open else f"{label} ({job.get_state_display().lower()})"
 
 
 class OrgJobField(forms.ChoiceField):
@@ -91,11 +105,10 @@ class OrgJobField(forms.ChoiceField):
 
     def set_jobs(self, jobs: Iterable[Job]) -> None:
         self.jobs = {str(job.pk): job for job in jobs}
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for job in self.jobs.values():
-            label = job.title if job.is_open else f"{job.title} ({job.get_state_display()})"
-            groups.setdefault(job.client.name, []).append((str(job.pk), label))
-        self.choices = [("", "No particular job"), *groups.items()]
+        self.choices = [
+            ("", "No particular job"),
+            *((pk, job_label(job)) for pk, job in self.jobs.items()),
+        ]
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -306,11 +319,21 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
         required=False,
         help_text="Required when refusing: say why.",
     )
+    # A decision made on the phone yesterday is recorded as of yesterday (the event form's
+    # date rule: not in the future); an empty date is today.
+    occurred_on = forms.DateField(
+        label="Decided on",
+        required=False,
+        widget=DateInput(),
+        initial=timezone.localdate,
+        help_text="Today unless the decision was made earlier.",
+    )
     interview_at = forms.DateTimeField(
         label="Interview on",
         required=False,
         widget=DateTimeInput(),
-        help_text="When granting: the date and time of the second-chance interview, if known.",
+        help_text="When granting: the date and time of the second-chance interview, if known "
+        "(past or coming).",
     )
     job = OrgJobField(label="For the job")
 
@@ -324,6 +347,10 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
     def grant(self) -> bool:
         return self.cleaned_data.get("decision") == "grant"
 
+    def clean_occurred_on(self) -> date:
+        decided_on = _past_or_today(self.cleaned_data["occurred_on"], "The decision's date")
+        return decided_on or timezone.localdate()
+
     def clean(self):
         data = super().clean()
         if self.candidate.status != Status.REQUESTED:
@@ -334,9 +361,14 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
                 self.add_error("note", "Say why the second chance is refused.")
             if data.get("interview_at"):
                 self.add_error("interview_at", "A refused second chance has no interview.")
-        interview_at: datetime | None = data.get("interview_at")
-        if decision == "grant" and interview_at and interview_at < timezone.now():
-            self.add_error("interview_at", "The interview time is in the past.")
+        asked_on = self.candidate.requested_on
+        decided_on = data.get("occurred_on")
+        if asked_on and decided_on and decided_on < asked_on:
+            # Dated before the request, the decision would not answer it (history order).
+            self.add_error(
+                "occurred_on",
+                f"The decision cannot come before the request ({human_date(asked_on)}).",
+            )
         return data
 
 
@@ -405,7 +437,7 @@ class CandidateFilterForm(forms.Form):
             ("", "Any client"),
             *((str(c.pk), c.name) for c in clients),
         ]
-        self.fields["job"].choices = [("", "Any job"), *((str(j.pk), str(j)) for j in jobs)]
+        self.fields["job"].choices = [("", "Any job"), *((str(j.pk), job_label(j)) for j in jobs)]
 
     def filters(self) -> dict:
         """The valid filters only: an invalid field is dropped, the rest still apply."""
@@ -415,6 +447,27 @@ class CandidateFilterForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if value not in (None, "") and name not in self.errors
         }
+
+
+# --- Logging in, members -------------------------------------------------------------------
+
+
+class LoginForm(AuthenticationForm):
+    """Members log in with their email address (it is their username): the form says email,
+    never "username"."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter a correct email address and password. "
+            "Note that the password is case-sensitive."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
 
 
 # --- Members ------------------------------------------------------------------------------

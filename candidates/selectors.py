@@ -44,6 +44,7 @@ from .engine import (
     Kind,
     Status,
     dimension_points,
+    explain,
     is_live,
 )
 from .engine import flag_stands as engine_flag_stands
@@ -245,9 +246,15 @@ def candidate_list(
 class AuthorLevel:
     """One author's latest judgement of a dimension, and what they said before."""
 
-    author: str
+    author: str  # the email the engine counts authors by
     latest: RiskNote
     earlier: list[RiskNote] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The member's name (the notes must come with `author` loaded); the email of an
+        imported author without an account."""
+        return str(self.latest.author) if self.latest.author_id else self.author
 
 
 @dataclass
@@ -293,8 +300,18 @@ class TimelineItem:
         return "other"
 
 
+def explanation_for(candidate: Candidate, history: Iterable[Event]) -> list[str]:
+    """The stored explanation as pages say it ("after a no-show on 2 Mar 2026"): the same
+    sentences, from the history already loaded (with job and client) as of the stored
+    result's date, so no query; the stored (ISO) form stays the report's and the export's."""
+    if candidate.status_as_of is None:
+        return list(candidate.explanation or [])
+    return explain((e.as_fact() for e in history), as_of=candidate.status_as_of)
+
+
 @dataclass
 class CandidatePage:
+    explanation: list[str]
     events: list[Event]
     notes: list[RiskNote]
     timeline: list[TimelineItem]
@@ -331,6 +348,7 @@ def candidate_page(candidate: Candidate) -> CandidatePage:
         )
 
     return CandidatePage(
+        explanation=explanation_for(candidate, events),
         events=events,
         notes=notes,
         timeline=timeline,
@@ -349,6 +367,8 @@ class CandidateActions:
     pending_request: Event | None
     last_misstep_job_id: int | None
     has_history: bool
+    # The job of the latest event naming one: a quick action's form starts with it.
+    latest_job_id: int | None = None
 
 
 def candidate_actions(page: CandidatePage) -> CandidateActions:
@@ -360,6 +380,7 @@ def candidate_actions(page: CandidatePage) -> CandidateActions:
             (e.job_id for e in reversed(page.events) if e.kind in MISSTEPS), None
         ),
         has_history=bool(page.timeline),
+        latest_job_id=next((e.job_id for e in reversed(page.events) if e.job_id), None),
     )
 
 
@@ -563,6 +584,7 @@ class ReviewCard:
     missteps: list[Event]  # live, newest first
     dimensions: list[DimensionSummary]
     questions: HiringQuestions
+    explanation: list[str] = field(default_factory=list)
 
     @property
     def pitch(self) -> str:
@@ -587,7 +609,7 @@ def review_queue(candidates: QuerySet[Candidate], events: QuerySet[Event]) -> Qu
         ),
         Prefetch(
             "risk_notes",
-            queryset=RiskNote.objects.order_by("noted_on", "id"),
+            queryset=RiskNote.objects.select_related("author").order_by("noted_on", "id"),
             to_attr="notes_in_order",
         ),
     )
@@ -615,6 +637,7 @@ def review_cards(
                 missteps=missteps,
                 dimensions=risk_notes_by_dimension(candidate.notes_in_order),
                 questions=HiringQuestions(rating=candidate.rating, job=job, other_active=None),
+                explanation=explanation_for(candidate, history),
             )
         )
     counts = other_active_counts(
@@ -637,6 +660,7 @@ class ResubmitAnswer:
     missteps: list[Event]  # live, newest first
     dimensions: list[DimensionSummary]
     questions: HiringQuestions | None  # None until a job is chosen
+    explanation: list[str] = field(default_factory=list)
 
     @property
     def has_risk_notes(self) -> bool:
@@ -665,7 +689,7 @@ def resubmit_answer(
     """Everything behind the advice for one candidate and (optionally) one job: four queries
     at most."""
     history = list(candidate.events.select_related("job__client").order_by("-occurred_on", "-id"))
-    notes = list(candidate.risk_notes.order_by("noted_on", "id"))
+    notes = list(candidate.risk_notes.select_related("author").order_by("noted_on", "id"))
     questions = None
     if job is not None:
         counts = other_active_counts(events, [(candidate.pk, job.pk)])
@@ -678,6 +702,7 @@ def resubmit_answer(
         missteps=live_missteps(history, today=today),
         dimensions=risk_notes_by_dimension(notes),
         questions=questions,
+        explanation=explanation_for(candidate, history),
     )
 
 

@@ -86,7 +86,9 @@ def _resubmit(page: Page, base: str) -> None:
     page.goto(f"{base}/resubmit/")
     page.get_by_label("Find a candidate").fill("Marcus Johnson")
     page.get_by_role("button", name="Find").click()
-    page.get_by_label("For the job").select_option(label="Forklift operator (nights)")
+    page.get_by_label("For the job").select_option(
+        label="Forklift operator (nights) — Northgate Logistics"
+    )
     page.get_by_role("button", name="Show the advice").click()
     expect(page.get_by_role("heading", name="Marcus Johnson")).to_be_visible()
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from candidates.forms import LoginForm
 from candidates.password_reset import SitePasswordResetForm
 
 from .views import healthz, livez
@@ -18,6 +19,8 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=SitePasswordResetForm),
         name="password_reset",
     ),
+    # Members log in with their email: the form's words and errors say so.
+    path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reminders/", include("reminders.urls")),
     path("", include("candidates.urls")),

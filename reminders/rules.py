@@ -254,8 +254,31 @@ SHARED_KINDS = frozenset({ReminderKind.DECISION})
 SNOOZES = {"1d": timedelta(days=1), "1w": timedelta(weeks=1)}
 
 
+def days_too_late(occurred_on: date, now: datetime) -> int | None:
+    """How many days after the fact an event logged at `now` was, when that is too late for
+    any reminder (more than RECENT); None when it is recent enough."""
+    if occurred_on >= now.date() - RECENT:
+        return None
+    return (now.date() - occurred_on).days
+
+
 def is_recent(trigger: Trigger, now: datetime) -> bool:
-    return trigger.occurred_on >= now.date() - RECENT
+    return days_too_late(trigger.occurred_on, now) is None
+
+
+def why_no_reminder(kind: Kind, occurred_on: date, logged_at: datetime) -> str:
+    """What to tell the person who logged an event the rules would remind about, but for
+    its lateness ("" when it is not late, or when its kind reminds nobody anyway)."""
+    if not needs(kind):
+        return ""
+    days = days_too_late(occurred_on, logged_at)
+    if days is None:
+        return ""
+    what = "No follow-up" if kind in MISSTEPS else "No reminder"
+    return (
+        f"{what}: this was logged {days} days after it happened "
+        f"(reminders come only for what is logged within {RECENT.days} days)."
+    )
 
 
 def plan(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
 
-from candidates.models import Candidate, User
+from candidates.engine import MISSTEPS, Kind, Status
+from candidates.models import Candidate, Event, User
 
 from .models import CLOSED_STATES, Reminder
-from .rules import zone
+from .rules import why_no_reminder, zone
 
 
 def _with_names(qs: QuerySet[Reminder]) -> QuerySet[Reminder]:
@@ -39,6 +41,25 @@ def due_for_user(user: User, now: datetime) -> QuerySet[Reminder]:
 def for_candidate(candidate: Candidate) -> QuerySet[Reminder]:
     """The candidate page: everyone's open reminders about this candidate, soonest first."""
     return _with_names(Reminder.objects.filter(candidate=candidate).open()).order_by("due_at", "pk")
+
+
+@dataclass(frozen=True)
+class MissingFollowUp:
+    event: Event
+    why: str  # "No follow-up: this was logged 30 days after it happened (...)."
+
+
+def missing_follow_up(candidate: Candidate, history: list[Event]) -> MissingFollowUp | None:
+    """The candidate page, where the follow-up would be: why a stumbled candidate's latest
+    misstep has none (it was logged too long after the fact). From the history the page
+    already read, in (occurred_on, id) order: no query."""
+    if candidate.status != Status.STUMBLED:
+        return None  # a second chance in motion, a recovery or a burn: no follow-up is due
+    last = next((e for e in reversed(history) if e.kind in MISSTEPS), None)
+    if last is None:
+        return None
+    why = why_no_reminder(Kind(last.kind), last.occurred_on, last.created_at)
+    return MissingFollowUp(last, why) if why else None
 
 
 def for_page(user: User, *, team: bool = False, closed: bool = False) -> QuerySet[Reminder]:

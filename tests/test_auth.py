@@ -53,7 +53,8 @@ def test_wrong_password_says_so_and_keeps_the_username(client, recruiter):
     response = client.post(reverse("login"), {"username": recruiter.username, "password": "nope"})
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in page
+    assert "Please enter a correct email address and password" in page
+    assert "correct username" not in page  # they log in with an email, not a "username"
     assert f'value="{recruiter.username}"' in page
 
 

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from candidates import services
-from candidates.engine import Kind, Reason
+from candidates.engine import Kind, Reason, human_date
 
 from .browser_helpers import CHROMIUM, PHONE, horizontal_overflow, launch, log_in
 from .conftest import REQUIRE_SERVICES
@@ -91,9 +91,10 @@ def test_commute_no_show_to_second_chance_to_recovered(
         client=ClientFactory(organization=org, name="Northgate Logistics"),
         title="Forklift operator (nights)",
     )
-    today = services.today().isoformat()
+    today = human_date(services.today())  # as pages write dates: "2 Mar 2026"
     where = f"({job.client.name}, {job.title})"
-    after_no_show = f"after no-show on {today} {where}, reason: commute"
+    after_no_show = f"after a no-show on {today} {where}, reason: commute"
+    job_label = f"{job.title} — {job.client.name}"
 
     # --- The recruiter adds the candidate -------------------------------------------------
     rita = _page(browser)
@@ -116,7 +117,7 @@ def test_commute_no_show_to_second_chance_to_recovered(
     log_event = rita.locator("#log-event")
     expect(log_event.locator("form")).to_be_visible()  # open: nothing is recorded yet
     log_event.get_by_label("What happened").select_option(Kind.NO_SHOW.value)
-    log_event.get_by_label("Job").select_option(label=job.title)
+    log_event.get_by_label("Job").select_option(label=job_label)
     log_event.get_by_label("Notes").fill("Night bus cancelled; he called the next morning.")
     log_event.get_by_role("button", name="Log the event").click()
 
@@ -194,7 +195,7 @@ def test_commute_no_show_to_second_chance_to_recovered(
     rita.get_by_text("Log an event").click()
     log_event = rita.locator("#log-event")
     log_event.get_by_label("What happened").select_option(Kind.ATTENDED.value)
-    log_event.get_by_label("Job").select_option(label=job.title)
+    log_event.get_by_label("Job").select_option(label=job_label)
     log_event.get_by_role("button", name="Log the event").click()
 
     expect(_message(rita)).to_contain_text("“Attended interview” logged for Kwame Mensah.")
@@ -303,3 +304,50 @@ def test_candidate_page_has_no_horizontal_scroll_at_phone_width(
     expect(page.get_by_role("link", name=candidate.name)).to_be_visible()
     assert horizontal_overflow(page) == 0, "the candidate list scrolls sideways on a phone"
     page.context.close()
+
+
+def test_phone_width_keeps_the_menu_on_one_line_folds_the_filters_and_answers_first(
+    browser, live_server, org, recruiter
+):
+    """At 390 px: the main menu is one line (it scrolls sideways inside itself, the page does
+    not), the list's filters are folded behind "Filters" (the search stays), and Resubmit?
+    shows the advice before the form. At desktop width every filter is in sight."""
+    job = JobFactory(client=ClientFactory(organization=org, name="Acme"), title="Picker")
+    ann = services.candidate_create(organization=org, name="Ann Lee", email="ann@example.com")
+    services.event_log(
+        candidate=ann,
+        kind=Kind.NO_SHOW,
+        occurred_on=services.today() - timedelta(days=3),
+        reason=Reason.COMMUTE,
+        job=job,
+    )
+
+    page = _page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, live_server.url, recruiter.username, PASSWORD)
+    items = page.get_by_role("navigation", name="Main").get_by_role("listitem")
+    tops = {round(box["y"]) for box in (item.bounding_box() for item in items.all())}
+    assert len(tops) == 1, f"the menu wraps to {len(tops)} lines on a phone"
+    assert horizontal_overflow(page) == 0
+
+    page.goto(f"{live_server.url}/candidates/")
+    filters = page.get_by_role("search", name="Filter candidates")
+    expect(filters.get_by_label("Search")).to_be_visible()
+    expect(filters.get_by_label("Status")).to_be_hidden()
+    filters.get_by_text("Filters").click()
+    expect(filters.get_by_label("Status")).to_be_visible()
+
+    page.goto(f"{live_server.url}/resubmit/?candidate={ann.pk}&job={job.pk}")
+    advice = page.locator(".resubmit-answer .badge-advice")
+    expect(advice).to_have_text("Caution")
+    form_top = page.get_by_role("form", name="Choose a candidate and a job").bounding_box()["y"]
+    assert advice.bounding_box()["y"] < form_top, "the advice is below the form on a phone"
+    assert advice.bounding_box()["y"] < PHONE["height"], "the advice is below the fold"
+    page.context.close()
+
+    desk = _page(browser)
+    log_in(desk, live_server.url, recruiter.username, PASSWORD)
+    desk.goto(f"{live_server.url}/candidates/")
+    filters = desk.get_by_role("search", name="Filter candidates")
+    expect(filters.get_by_label("Status")).to_be_visible()
+    expect(filters.get_by_label("Job")).to_be_visible()
+    desk.context.close()

@@ -15,6 +15,8 @@ from datetime import date, timedelta
 import pytest
 
 from candidates.engine import (
+    MISSTEP_NOUNS,
+    MISSTEPS,
     Advice,
     Dimension,
     Evaluation,
@@ -23,6 +25,9 @@ from candidates.engine import (
     NoteFact,
     Status,
     evaluate,
+    explain,
+    human_date,
+    iso_date,
     months_before,
     within_months,
 )
@@ -936,8 +941,9 @@ def test_clean_without_missteps_says_so():
 def test_clean_with_an_expired_misstep_names_it_as_expired():
     result = evaluate([event(Kind.NO_SHOW, "2024-01-01", client="Acme")], as_of=AS_OF)
     text = text_of(result)
-    assert "No-show on 2024-01-01 (Acme)" in text
-    assert "expired" in text
+    # Wording changed on purpose (issue 15): "the latest, a no-show on ..., has expired"
+    # (was "the latest, No-show on ..., has expired").
+    assert "the latest, a no-show on 2024-01-01 (Acme), has expired" in text
 
 
 def test_recovered_explanation_names_the_recovery_and_the_misstep():
@@ -995,6 +1001,61 @@ def test_explanation_leaves_out_empty_client_and_job():
     text = text_of(evaluate([event(Kind.LATE, "2026-03-02")], as_of=AS_OF))
     assert "Late to interview on 2026-03-02" in text
     assert "()" not in text
+
+
+@pytest.mark.parametrize(
+    "kind,noun",
+    [
+        (Kind.BLEW_INTERVIEW, "a blown interview"),
+        (Kind.NO_SHOW, "a no-show"),
+        (Kind.LATE, "a late arrival"),
+        (Kind.UNPREPARED, "an unprepared interview"),
+        (Kind.RENEGED, "a reneged offer"),
+    ],
+)
+def test_after_a_misstep_reads_as_a_sentence(kind, noun):
+    history = [
+        event(kind, "2026-03-02", client="Acme", job="Picker", reason="illness"),
+        event(Kind.ATTENDED, "2026-04-10"),
+    ]
+    assert text_of(evaluate(history, as_of=AS_OF)) == (
+        f"Attended interview on 2026-04-10 after {noun} on 2026-03-02 (Acme, Picker), "
+        "reason: illness"
+    )
+
+
+def test_every_misstep_has_a_noun_for_after():
+    assert set(MISSTEP_NOUNS) == set(MISSTEPS)
+
+
+def test_pages_explain_with_human_dates_and_the_report_keeps_iso():
+    history = [
+        event(Kind.LATE, "2026-01-10", client="Acme", job="Forklift operator"),
+        event(Kind.SECOND_CHANCE_GRANTED, "2026-02-20", client="Acme", job="Forklift operator"),
+        event(Kind.NO_SHOW, "2026-03-02", client="Acme", job="Forklift operator"),
+    ]
+    assert evaluate(history, as_of=AS_OF).explanation == [
+        "No-show on 2026-03-02 (Acme, Forklift operator) after a second chance granted on "
+        "2026-02-20: the second chance was spent"
+    ]
+    assert explain(history, as_of=AS_OF) == [
+        "No-show on 2 Mar 2026 (Acme, Forklift operator) after a second chance granted on "
+        "20 Feb 2026: the second chance was spent"
+    ]
+    assert human_date(d("2026-11-16")) == "16 Nov 2026"
+
+
+def test_explain_gives_the_stored_sentences_with_other_dates():
+    history = [
+        event(Kind.BLEW_INTERVIEW, "2026-11-16", reason="illness"),
+        event(Kind.SECOND_CHANCE_REQUESTED, "2026-11-20"),
+    ]
+    stored = evaluate(history, as_of=AS_OF).explanation
+    assert explain(history, as_of=AS_OF, dates=iso_date) == stored
+    assert explain(history, as_of=AS_OF) == [
+        "Second chance requested on 20 Nov 2026 after a blown interview on 16 Nov 2026, "
+        "reason: illness; waiting for a decision"
+    ]
 
 
 def test_live_missteps_counts_only_live_ones():

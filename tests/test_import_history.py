@@ -111,7 +111,7 @@ def test_good_file_stores_each_candidates_recovery_status(org):
     }
     ana = Candidate.objects.get(email="ana@example.com")
     assert ana.explanation == [
-        "Attended interview on 2026-03-10 (Acme, Forklift operator) after no-show on "
+        "Attended interview on 2026-03-10 (Acme, Forklift operator) after a no-show on "
         "2026-03-02 (Acme, Forklift operator), reason: commute"
     ]
     assert ana.last_event_on == date(2026, 3, 10)

@@ -102,7 +102,7 @@ def test_an_expired_misstep_is_clean_today(people):
         "resubmit",
     )
     assert ana["explanation"] == [
-        "No misstep in the last 24 months; the latest, No-show on 2024-06-10 (Acme, Picker), "
+        "No misstep in the last 24 months; the latest, a no-show on 2024-06-10 (Acme, Picker), "
         "has expired"
     ]
 

@@ -16,6 +16,7 @@ from reminders.rules import (
     add_working_days,
     completed_kinds,
     plan,
+    why_no_reminder,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -209,3 +210,16 @@ def test_a_misstep_says_what_went_wrong_so_it_completes_the_check_in_not_its_own
 
 def test_nothing_completes_a_manual_reminder():
     assert all(ReminderKind.MANUAL not in completed_kinds(kind) for kind in Kind)
+
+
+def test_why_no_reminder_names_the_lateness_the_rules_stand_aside_for():
+    now = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)
+    assert why_no_reminder(Kind.NO_SHOW, date(2026, 3, 2), now).startswith(
+        "No follow-up: this was logged 30 days after it happened"
+    )
+    assert why_no_reminder(Kind.SECOND_CHANCE_REQUESTED, date(2026, 3, 2), now).startswith(
+        "No reminder: this was logged 30 days"
+    )
+    # In time (14 days is still in time), or a kind nobody is reminded about: nothing to say.
+    assert why_no_reminder(Kind.NO_SHOW, date(2026, 3, 18), now) == ""
+    assert why_no_reminder(Kind.ATTENDED, date(2026, 1, 2), now) == ""

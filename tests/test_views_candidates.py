@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates import services
+from candidates.engine import human_date
 from candidates.models import Candidate, Event, RiskNote
 
 from .factories import EventFactory, JobFactory, UserFactory
@@ -329,7 +330,17 @@ def test_candidate_page_shows_status_explanation_risk_advice_and_history(client,
     page = text_of(client.get(detail_url(c)))
     assert ">Requested<" in page and "badge-requested" in page
     assert ">Caution<" in page
-    assert fresh(c).explanation[0] in page
+    # The stored (report) explanation says ISO dates; the page says them as it says every date.
+    assert fresh(c).explanation[0] == (
+        f"Second chance requested on {days_ago(2).isoformat()} after a no-show on "
+        f"{days_ago(10).isoformat()} (Acme, Forklift operator), reason: commute; "
+        "waiting for a decision"
+    )
+    assert (
+        f"Second chance requested on {human_date(days_ago(2))} after a no-show on "
+        f"{human_date(days_ago(10))} (Acme, Forklift operator), reason: commute; "
+        "waiting for a decision"
+    ) in page
     assert "Acme" in page and "Forklift operator" in page
     assert "reason: commute" in page
     assert "My bus broke down" in page
@@ -697,14 +708,49 @@ def test_refusing_needs_a_note(client, org, manager):
     assert fresh(c).status == "requested"
 
 
-def test_granting_with_an_interview_in_the_past_is_refused(client, org, manager):
+def test_a_decision_made_yesterday_is_recorded_as_of_yesterday_with_its_past_interview(
+    client, org, manager
+):
+    """Issue 15: recording after the fact (this used to refuse a past interview time)."""
     c = pending(org)
     client.force_login(manager)
+    interview = (timezone.localtime() - timedelta(hours=3)).replace(second=0, microsecond=0)
     response = client.post(
-        action_url("decide", c), {"decision": "grant", "interview_at": "2001-01-01T10:00"}
+        action_url("decide", c),
+        {
+            "decision": "grant",
+            "occurred_on": today().isoformat(),
+            "interview_at": interview.strftime("%Y-%m-%dT%H:%M"),
+        },
     )
-    assert "The interview time is in the past." in text_of(response)
+    assert response.status_code == 302
+    grant = Event.objects.get(candidate=c, kind="second_chance_granted")
+    assert grant.interview_at == interview
+    assert fresh(c).status == "second_chance"
+
+
+def test_a_decision_is_not_dated_in_the_future_nor_before_the_request(client, org, manager):
+    c = pending(org)  # asked today
+    client.force_login(manager)
+    for day, error in [
+        (today() + timedelta(days=1), "The decision&#x27;s date cannot be in the future."),
+        (days_ago(1), "The decision cannot come before the request"),
+    ]:
+        response = client.post(
+            action_url("decide", c),
+            {"decision": "refuse", "note": "No", "occurred_on": day.isoformat()},
+        )
+        assert response.status_code == 200
+        assert error in text_of(response)
     assert fresh(c).status == "requested"
+
+
+def test_a_decision_without_a_date_is_today_and_the_form_offers_today(client, org, manager):
+    c = pending(org)
+    client.force_login(manager)
+    assert f'value="{today().isoformat()}"' in text_of(client.get(detail_url(c)))
+    client.post(action_url("decide", c), {"decision": "refuse", "note": "No"})
+    assert Event.objects.get(candidate=c, kind="second_chance_refused").occurred_on == today()
 
 
 def test_deciding_without_a_pending_request_is_refused(client, org, manager):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates import selectors, services
+from candidates.engine import explain
 from candidates.models import Candidate, Event
 
 from .factories import ClientFactory, JobFactory
@@ -46,6 +47,13 @@ def log(candidate, kind, days, job=None, reason="", notes=""):
         reason=reason,
         notes=notes,
     )
+
+
+def said_on_pages(candidate) -> list[str]:
+    """The candidate's stored explanation with its dates as pages write them ("2 Mar 2026")."""
+    candidate = Candidate.objects.get(pk=candidate.pk)
+    events = candidate.events.select_related("job__client")
+    return explain([e.as_fact() for e in events], as_of=candidate.status_as_of)
 
 
 def requested(org, email, job=None, *, asked_days_ago=5, pitch="The bus broke down.", **kw):
@@ -151,7 +159,7 @@ def test_card_shows_pitch_history_risk_explanation_and_the_three_questions(
     assert "Second chance requested" in page and "No-show" in page  # history
     assert "reason: commute" in page
     assert f'<span class="risk">{fresh(ann).risk_score}</span>' in page
-    assert fresh(ann).explanation[0] in page
+    assert said_on_pages(ann)[0] in page
     assert "Yes — Strong (4 of 5)" in page  # a solid candidate
     assert "Forklift operator, Acme Logistics" in page  # the job...
     assert "Is the job still open?</dt>\n    <dd>Yes" in page  # ...is open
@@ -313,18 +321,48 @@ def test_refusing_without_a_note_shows_the_error_and_keeps_what_was_typed(
     assert not Event.objects.filter(kind="second_chance_refused").exists()
 
 
-def test_an_interview_time_in_the_past_is_refused_and_kept(client, org, job, manager):
+def test_a_decision_dated_in_the_future_is_refused_and_what_was_typed_kept(
+    client, org, job, manager
+):
+    """Issue 15: a past interview time is accepted now (decisions recorded after the fact);
+    a future decision date is not."""
     ann = requested(org, "ann@example.com", job)
     client.force_login(manager)
+    tomorrow = (today() + timedelta(days=1)).isoformat()
     response = client.post(
         REVIEW,
-        {"candidate": ann.pk, "decision": "grant", "interview_at": "2020-01-02T09:30"},
+        {
+            "candidate": ann.pk,
+            "decision": "grant",
+            "occurred_on": tomorrow,
+            "interview_at": "2020-01-02T09:30",
+        },
     )
     assert response.status_code == 200
     page = text_of(response)
-    assert "The interview time is in the past." in page
-    assert 'value="2020-01-02T09:30"' in page
+    assert "The decision&#x27;s date cannot be in the future." in page
+    assert 'value="2020-01-02T09:30"' in page and f'value="{tomorrow}"' in page
     assert fresh(ann).status == "requested"
+
+
+def test_a_decision_made_on_the_phone_yesterday_is_recorded_as_of_yesterday(
+    client, org, job, manager
+):
+    ann = requested(org, "ann@example.com", job, asked_days_ago=3)
+    client.force_login(manager)
+    response = client.post(
+        REVIEW,
+        {
+            "candidate": ann.pk,
+            "decision": "grant",
+            "occurred_on": days_ago(1).isoformat(),
+            "interview_at": f"{days_ago(1).isoformat()}T15:00",
+        },
+    )
+    assert response.status_code == 302
+    grant = Event.objects.get(candidate=ann, kind="second_chance_granted")
+    assert grant.occurred_on == days_ago(1)
+    assert fresh(ann).status == "second_chance"
 
 
 @pytest.mark.parametrize(
@@ -429,7 +467,8 @@ def test_resubmit_shows_advice_status_risk_and_every_reason_for_a_job(client, or
     assert "badge-stumbled" in page
     assert f'<span class="risk">{ann.risk_score}</span>' in page
     assert "The status is “stumbled”." in page  # why the advice
-    assert ann.explanation[0] in page  # why the status
+    assert said_on_pages(ann)[0] in page  # why the status, dates as the page says them
+    assert ann.explanation[0] not in page  # not the ISO form the report keeps
     assert "Illness" in page and "Flu, called the next day" in page  # missteps, reasons
     assert "Commute" in page
     assert "Flakiness" in page and "adds 13.3 to the risk" in page  # risk notes

@@ -24,12 +24,14 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from reminders import selectors as reminder_selectors
+from reminders.rules import why_no_reminder
 
 from .. import csvsafe, selectors, services
 from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
 from ..audit import candidate_history
 from ..engine import Kind
 from ..forms import (
+    QUICK_LOG_KINDS,
     CandidateFilterForm,
     CandidateForm,
     ClearFlagForm,
@@ -144,6 +146,8 @@ def candidate_list(request: HttpRequest) -> HttpResponse:
             "rows": list_rows(listing.page.object_list),
             "close_spellings": listing.close_spellings,
             "searching": any(name != "sort" for name in filters),
+            # How many of the folded filters are on (the search box is always in sight).
+            "filters_on": sum(name != "q" for name in filters),
         },
     )
 
@@ -264,8 +268,19 @@ def _detail(
         jobs = _jobs(request)
     # The member's own today (the forms check dates against it), not the server's.
     today = timezone.localdate()
+    # A quick action (`?log=no_show#log-event`) opens the event form with its kind chosen
+    # (and the job of the latest event: the interview that went wrong, most often).
+    quick = request.GET.get("log", "")
+    quick_kind = quick if quick in QUICK_LOG_KINDS else ""
     forms = {
-        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today}),
+        "event_form": EventForm(
+            jobs=jobs,
+            initial={
+                "occurred_on": today,
+                "kind": quick_kind,
+                "job": actions.latest_job_id if quick_kind else None,
+            },
+        ),
         "note_form": RiskNoteForm(initial={"noted_on": today}),
         "request_form": SecondChanceRequestForm(
             candidate=candidate,
@@ -290,6 +305,7 @@ def _detail(
         "candidates/candidate_detail.html",
         {
             "reminders": reminder_selectors.for_candidate(candidate),
+            "missing_follow_up": reminder_selectors.missing_follow_up(candidate, page.events),
             "candidate": candidate,
             "page": page,
             "actions": actions,
@@ -297,7 +313,8 @@ def _detail(
             "can_decide": user.is_manager,
             "can_admin": user.role in ADMINS,
             "correctable": correctable(user, page.events, page.notes),
-            "open_form": next(iter(bound), None),
+            "open_form": next(iter(bound), None) or ("event_form" if quick_kind else None),
+            "quick_kinds": QUICK_LOG_KINDS.items(),
             "today": today,
             **forms,
         },
@@ -352,15 +369,19 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = EventForm(request.POST, jobs=jobs)
     if form.is_valid():
         try:
-            services.event_log(candidate=candidate, recorded_by=request.user, **form.cleaned_data)
+            event = services.event_log(
+                candidate=candidate, recorded_by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)
             return back_to(request, candidate)
         else:
-            label = Kind(form.cleaned_data["kind"]).label
-            return _saved(request, candidate, f"“{label}” logged for {candidate.name}.")
+            kind = Kind(event.kind)
+            late = why_no_reminder(kind, event.occurred_on, event.created_at)
+            message = f"“{kind.label}” logged for {candidate.name}. {late}"
+            return _saved(request, candidate, message.strip())
     return _detail(request, candidate, jobs, event_form=form)
 
 
@@ -423,6 +444,7 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 decided_by=request.user,
                 note=data["note"].strip(),
                 job=data["job"],
+                occurred_on=data["occurred_on"],
                 interview_at=data["interview_at"],
                 submission=data["submission"],
                 answering_request=True,

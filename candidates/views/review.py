@@ -63,6 +63,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
                     decided_by=request.user,
                     note=data["note"].strip(),
                     job=data["job"],
+                    occurred_on=data["occurred_on"],
                     interview_at=data["interview_at"],
                     submission=data["submission"],
                     answering_request=True,
