@@ -955,3 +955,26 @@ def test_the_lists_rows_link_each_candidate_and_escape_what_people_typed(client,
     )
     assert "<b>Xavier</b>" not in page
     assert f'<td data-label="Owner">{recruiter}</td>' in page
+
+
+def test_the_history_built_in_python_escapes_links_and_folds_long_notes(client, org, recruiter):
+    """candidates/rows.py writes the history: what people typed is escaped, each record its
+    member may correct links to its own page, a long note shows its start and "more"."""
+    c = services.candidate_create(organization=org, email="h@example.com", name="Hal History")
+    event = services.event_log(
+        candidate=c,
+        kind="no_show",
+        occurred_on=services.today(),
+        reason="commute",
+        notes="<script>alert(1)</script>",
+        recorded_by=recruiter,
+    )
+    note = services.risk_note_add(
+        candidate=c, dimension="trust", level=4, author=recruiter, note="word " * 400
+    )
+    client.force_login(recruiter)
+    page = client.get(c.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)" in page
+    assert f'href="{reverse("candidates:event_edit", args=[c.pk, event.pk])}"' in page
+    assert f'href="{reverse("candidates:note_edit", args=[c.pk, note.pk])}"' in page
+    assert '<details class="more">' in page
