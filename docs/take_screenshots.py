@@ -57,6 +57,11 @@ DEMO_USERS = {
 
 # Three wrong lines for the import's error state: a misstep without a reason, a date that is
 # not one, and a kind that does not exist.
+GOOD_EVENTS_CSV = (
+    b"candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes\n"
+    b"dana.okoro@example.com,Dana Okoro,Northgate Logistics,Picker packer,scheduled,2026-10-01,,\n"
+    b"dana.okoro@example.com,,Northgate Logistics,Picker packer,attended,2026-10-03,,Went well\n"
+)
 BAD_EVENTS_CSV = b"""candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes
 ann.lee@example.com,Ann Lee,Northgate Logistics,Picker packer,scheduled,2026-03-01,,
 ann.lee@example.com,Ann Lee,Northgate Logistics,Picker packer,no_show,2026-03-02,,Bus cancelled
@@ -80,6 +85,22 @@ def _candidate(page: Page, base: str) -> None:
     page.goto(f"{base}/candidates/?q=leon.fischer")
     page.get_by_role("link", name="Leon Fischer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Leon Fischer")
+
+
+def _history_of_changes(page: Page, base: str) -> None:
+    _candidate(page, base)
+    page.get_by_role("link", name="History of changes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("History of changes")
+
+
+def _import_progress(page: Page, base: str) -> None:
+    # A good file becomes a job; no worker runs here, so it waits (the page reloads itself).
+    page.goto(f"{base}/import/")
+    page.get_by_label("Events CSV").set_input_files(
+        {"name": "events.csv", "mimeType": "text/csv", "buffer": GOOD_EVENTS_CSV}
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Waiting for a worker").first).to_be_visible()
 
 
 def _resubmit(page: Page, base: str) -> None:
@@ -124,12 +145,14 @@ SHOTS = [
     Shot("today", "manager", _goto("/")),
     Shot("candidates", "recruiter", _goto("/candidates/")),
     Shot("candidate", "recruiter", _candidate),
+    Shot("history-of-changes", "recruiter", _history_of_changes),
     Shot("review", "manager", _goto("/review/")),
     Shot("resubmit", "headhunter", _resubmit),
     Shot("clients", "recruiter", _goto("/clients/")),
     Shot("job", "recruiter", _job),
     Shot("import", "recruiter", _goto("/import/")),
     Shot("import-errors", "recruiter", _import_errors),
+    Shot("import-progress", "recruiter", _import_progress),
     Shot("insights", "manager", _goto("/insights/")),
     Shot("members", "orgadmin", _goto("/members/")),
     Shot("reminders", "recruiter", _reminders),
