@@ -347,6 +347,19 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
     def grant(self) -> bool:
         return self.cleaned_data.get("decision") == "grant"
 
+    def service_arguments(self) -> dict:
+        """The valid form as services.second_chance_decide's arguments (the candidate page and
+        the review queue record a decision the same way)."""
+        data = self.cleaned_data
+        return {
+            "grant": self.grant,
+            "note": data["note"].strip(),
+            "job": data["job"],
+            "occurred_on": data["occurred_on"],
+            "interview_at": data["interview_at"],
+            "submission": data["submission"],
+        }
+
     def clean_occurred_on(self) -> date:
         decided_on = _past_or_today(self.cleaned_data["occurred_on"], "The decision's date")
         return decided_on or timezone.localdate()

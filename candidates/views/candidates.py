@@ -387,18 +387,12 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
     jobs = _jobs(request)
     form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
     if form.is_valid():
-        data = form.cleaned_data
         try:
             services.second_chance_decide(
                 candidate=candidate,
-                grant=form.grant,
                 decided_by=request.user,
-                note=data["note"].strip(),
-                job=data["job"],
-                occurred_on=data["occurred_on"],
-                interview_at=data["interview_at"],
-                submission=data["submission"],
                 answering_request=True,
+                **form.service_arguments(),
             )
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)

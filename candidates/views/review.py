@@ -55,18 +55,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             messages.info(request, f"{candidate.name}'s request has already been decided.")
             return redirect(_queue_url(request))
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 services.second_chance_decide(
                     candidate=candidate,
-                    grant=form.grant,
                     decided_by=request.user,
-                    note=data["note"].strip(),
-                    job=data["job"],
-                    occurred_on=data["occurred_on"],
-                    interview_at=data["interview_at"],
-                    submission=data["submission"],
                     answering_request=True,
+                    **form.service_arguments(),
                 )
             except (services.AlreadySaved, ValidationError):
                 messages.info(request, f"{candidate.name}'s request has already been decided.")
