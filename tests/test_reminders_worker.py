@@ -33,20 +33,12 @@ from reminders.models import Outcome, Reminder, ReminderAttempt, State, StoredEm
 from reminders.tasks import dispatch_due
 
 from .factories import CandidateFactory
+from .processes import database_url
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(settings.BASE_DIR)
 READY_TIMEOUT = 60
-
-
-def database_url() -> str:
-    """This test run's database (its name is only known once the test database exists)."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Worker:
