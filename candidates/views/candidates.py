@@ -213,11 +213,14 @@ def _detail(
     # The member's own today (the forms check dates against it), not the server's.
     today = timezone.localdate()
     forms = {
-        "event_form": EventForm(jobs=jobs, initial={"occurred_on": today}),
+        "event_form": EventForm(
+            jobs=jobs, initial={"occurred_on": today}, can_override=_can_override(request)
+        ),
         "note_form": RiskNoteForm(initial={"noted_on": today}),
         "request_form": SecondChanceRequestForm(
             candidate=candidate,
             jobs=jobs,
+            can_override=_can_override(request),
             initial={"occurred_on": today, "job": actions.last_misstep_job_id},
         ),
         "decide_form": SecondChanceDecideForm(
@@ -240,6 +243,8 @@ def _detail(
             "reminders": reminder_selectors.for_candidate(candidate),
             "candidate": candidate,
             "page": page,
+            # Beside the status: every action an admin let through the guard, and why.
+            "overrides": [e for e in page.events if e.kind == Kind.OVERRIDE],
             "actions": actions,
             "can_record": user.can_record,
             "can_decide": user.is_manager,
@@ -266,6 +271,17 @@ def candidate_audit(request: HttpRequest, pk: int) -> HttpResponse:
         "candidates/candidate_audit.html",
         {"candidate": candidate, "audit_entries": candidate_history(candidate)},
     )
+
+
+def _can_override(request: HttpRequest) -> bool:
+    """Admins may let one guarded action through, with a reason (services.guard_enforce)."""
+    return services.may_override(request.user)
+
+
+def _warn(request: HttpRequest, event) -> None:
+    """The guard's warning (a job on hold): said, not refused."""
+    if getattr(event, "guard_warning", ""):
+        messages.warning(request, event.guard_warning)
 
 
 def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResponse:
@@ -297,16 +313,19 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     if twice := _sent_twice(request, candidate):
         return twice
     jobs = _jobs(request)
-    form = EventForm(request.POST, jobs=jobs)
+    form = EventForm(request.POST, jobs=jobs, can_override=_can_override(request))
     if form.is_valid():
         try:
-            services.event_log(candidate=candidate, recorded_by=request.user, **form.cleaned_data)
+            event = services.event_log(
+                candidate=candidate, recorded_by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)
             return back_to(request, candidate)
         else:
+            _warn(request, event)
             label = Kind(form.cleaned_data["kind"]).label
             return _saved(request, candidate, f"“{label}” logged for {candidate.name}.")
     return _detail(request, candidate, jobs, event_form=form)
@@ -339,18 +358,24 @@ def second_chance_request(request: HttpRequest, pk: int) -> HttpResponse:
     if twice := _sent_twice(request, candidate):
         return twice
     jobs = _jobs(request)
-    form = SecondChanceRequestForm(request.POST, candidate=candidate, jobs=jobs)
+    form = SecondChanceRequestForm(
+        request.POST, candidate=candidate, jobs=jobs, can_override=_can_override(request)
+    )
     if form.is_valid():
         try:
-            services.second_chance_request(
+            event = services.second_chance_request(
                 candidate=candidate, recorded_by=request.user, **form.cleaned_data
             )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)
             return back_to(request, candidate)
-        return _saved(
-            request, candidate, f"{candidate.name}'s request for a second chance is recorded."
-        )
+        else:
+            _warn(request, event)
+            return _saved(
+                request, candidate, f"{candidate.name}'s request for a second chance is recorded."
+            )
     return _detail(request, candidate, jobs, request_form=form)
 
 
