@@ -49,8 +49,9 @@ from .engine import (
 from .engine import flag_stands as engine_flag_stands
 from .models import (
     DIMENSION_CHOICES,
+    MISSTEP_REASON_CHOICES,
     MISSTEP_VALUES,
-    REASON_CHOICES,
+    REJECTION_REASON_CHOICES,
     SORT_KEYS,
     STATUS_CHOICES,
     Candidate,
@@ -768,9 +769,92 @@ def misstep_reason_counts(events: QuerySet[Event]) -> list[dict]:
     )
     rows = [
         {"reason": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in REASON_CHOICES
+        for value, label in MISSTEP_REASON_CHOICES
     ]
     return sorted(rows, key=lambda row: -row["count"])
+
+
+def rejection_reason_counts(events: QuerySet[Event]) -> list[dict]:
+    """Every employer's no (`rejected`, not a misstep), counted per reason from the
+    employer's list, most frequent first, zeros included: one grouped query."""
+    counts = dict(
+        events.filter(kind=Kind.REJECTED)
+        .values("reason")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("reason", "n")
+    )
+    rows = [
+        {"reason": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in REJECTION_REASON_CHOICES
+    ]
+    return sorted(rows, key=lambda row: -row["count"])
+
+
+@dataclass
+class Reconsiderations:
+    """What became of the requests made after the employer's no (a request whose last setback
+    before it is a `rejected`): the first decision after each, and, once granted, whether the
+    candidate then attended or was hired."""
+
+    asked: int = 0
+    granted: int = 0
+    refused: int = 0
+    pending: int = 0
+    recovered: int = 0  # granted, then attended or hired
+
+
+RECONSIDERATION_KINDS = [
+    *MISSTEP_VALUES,
+    Kind.REJECTED.value,
+    Kind.SECOND_CHANCE_REQUESTED.value,
+    Kind.SECOND_CHANCE_GRANTED.value,
+    Kind.SECOND_CHANCE_REFUSED.value,
+    *(k.value for k in RECOVERY_KINDS),
+]
+
+
+def reconsiderations(events: QuerySet[Event], *, today: date) -> Reconsiderations:
+    """One query: the histories (the kinds that matter) of the candidates ever rejected."""
+    rejected = events.filter(kind=Kind.REJECTED, occurred_on__lte=today).values("candidate_id")
+    rows = (
+        events.filter(
+            candidate_id__in=rejected, kind__in=RECONSIDERATION_KINDS, occurred_on__lte=today
+        )
+        .order_by("candidate_id", "occurred_on", "id")
+        .values_list("candidate_id", "kind")
+    )
+    result = Reconsiderations()
+    last_setback: dict[int, str] = {}
+    open_request: dict[int, bool] = {}  # a reconsideration waiting for its decision
+    granted: dict[int, bool] = {}  # a granted reconsideration waiting for an interview
+    for candidate_id, kind in rows.iterator(chunk_size=5000):
+        if kind in MISSTEP_VALUES or kind == Kind.REJECTED:
+            last_setback[candidate_id] = kind
+            granted[candidate_id] = False
+        elif kind == Kind.SECOND_CHANCE_REQUESTED:
+            if last_setback.get(candidate_id) == Kind.REJECTED and not open_request.get(
+                candidate_id
+            ):
+                result.asked += 1
+                open_request[candidate_id] = True
+        elif kind in (Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED):
+            if open_request.pop(candidate_id, False):
+                if kind == Kind.SECOND_CHANCE_GRANTED:
+                    result.granted += 1
+                    granted[candidate_id] = True
+                else:
+                    result.refused += 1
+        elif granted.get(candidate_id):  # attended or hired after a granted reconsideration
+            result.recovered += 1
+            granted[candidate_id] = False
+    result.pending = sum(open_request.values())
+    return result
+
+
+def override_count(events: QuerySet[Event]) -> int:
+    """How many guarded actions an admin let through (one `override` event each)."""
+    return events.filter(kind=Kind.OVERRIDE).count()
 
 
 OUTCOMES = (("recovered", "Recovered"), ("burned", "Burned"), ("pending", "Still pending"))
