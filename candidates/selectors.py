@@ -590,6 +590,9 @@ class ReviewCard:
     missteps: list[Event]  # live, newest first
     dimensions: list[DimensionSummary]
     questions: HiringQuestions
+    # A reconsideration: the request answers the employer's no (the last setback before it
+    # is a `rejected`), decided here like any second-chance request.
+    rejection: Event | None = None
 
     @property
     def pitch(self) -> str:
@@ -631,6 +634,15 @@ def review_cards(
         request = next((e for e in history if e.kind == Kind.SECOND_CHANCE_REQUESTED), None)
         missteps = live_missteps(history, today=today)
         job = request.job if request and request.job else None
+        setbacks = [
+            e
+            for e in history
+            if (e.kind == Kind.REJECTED or e.kind in MISSTEPS)
+            and (request is None or (e.occurred_on, e.pk) < (request.occurred_on, request.pk))
+        ]
+        rejection = setbacks[0] if setbacks and setbacks[0].kind == Kind.REJECTED else None
+        if job is None and rejection is not None:
+            job = rejection.job
         if job is None and missteps:
             job = missteps[0].job
         cards.append(
@@ -642,6 +654,7 @@ def review_cards(
                 missteps=missteps,
                 dimensions=risk_notes_by_dimension(candidate.notes_in_order),
                 questions=HiringQuestions(rating=candidate.rating, job=job, other_active=None),
+                rejection=rejection,
             )
         )
     counts = other_active_counts(
