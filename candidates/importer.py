@@ -496,12 +496,22 @@ def _guard_rows(
     event_rows: list[_EventRow],
     existing: dict[str, tuple],
     problems: _Problems,
+    recorded_by: User | None,
 ) -> None:
     """The guards (docs/recovery-model.md, "Guards") on every guarded row, as of the row's
     own date: the advice from the rows dated before it (the organization's events and the
     file's, each counted once), the job's state on that date. A row just after an `override`
-    row of the same candidate on the same date goes through (but not onto a closed job).
+    row of the same candidate on the same date goes through (but not onto a closed job);
+    only an admin (or the command line, run by the platform's staff) may import an override.
     A fixed number of queries: the jobs, their history, the candidates' events."""
+    can_override = recorded_by is None or services.may_override(recorded_by)
+    if not can_override:
+        for row in event_rows:
+            if row.kind == Kind.OVERRIDE:
+                problems.add(
+                    row.line,
+                    'kind "override" is for admins: only an admin may let a refused action through',
+                )
     guarded = [(i, row) for i, row in enumerate(event_rows) if row.kind in GUARDED_KINDS]
     if not guarded:
         return
@@ -573,7 +583,8 @@ def _guard_rows(
         )
         before = before_guarded[i]
         overridden = (
-            before is not None
+            can_override
+            and before is not None
             and before.kind == Kind.OVERRIDE
             and before.occurred_on == row.occurred_on
         )
@@ -672,7 +683,7 @@ def _write(
             event_problems.add(
                 line, f"candidate_name is empty and {email} is a new candidate: give a name"
             )
-    _guard_rows(organization, event_rows, existing, event_problems)
+    _guard_rows(organization, event_rows, existing, event_problems, recorded_by)
     for mention in note_mentions:
         if mention.email not in existing and mention.email not in first_line:
             note_problems.add(

@@ -406,3 +406,20 @@ def test_an_interview_more_than_18_months_ahead_is_refused(client, org, recruite
         log(c, "scheduled", services.today(), interview_at=far)
     near = timezone.localtime() + timedelta(days=30 * 17)
     assert log(c, "scheduled", services.today(), interview_at=near).pk
+
+
+def test_only_an_admin_may_import_an_override(org, burned, recruiter, org_admin):
+    today = services.today()
+    rows = (
+        f"{burned.email},,Acme,Picker,override,{today},,The client insisted\n"
+        f"{burned.email},,Acme,Picker,submitted,{today},,\n"
+    )
+    by_recruiter = import_history(
+        organization=org, events=io.StringIO(HEADER + rows), recorded_by=recruiter
+    )
+    assert [e.line for e in by_recruiter.errors] == [2, 3]
+    assert "only an admin may let a refused action through" in by_recruiter.errors[0].message
+    by_admin = import_history(
+        organization=org, events=io.StringIO(HEADER + rows), recorded_by=org_admin
+    )
+    assert by_admin.ok, by_admin.errors
