@@ -306,6 +306,11 @@ def guard_enforce(
     """Refuse (GuardRefused) what the guard refuses; or, when an admin gives a reason for
     letting a refused action through, record that `override` just before it. Call inside the
     writer's transaction, before the write."""
+    if kind in GUARDED_KINDS:
+        # Lock the candidate before reading its history (as reevaluate does; event_log
+        # takes the same lock before any write), so that a misstep logged at the same
+        # moment is either seen here or waits for this write to commit.
+        Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
     verdict = guard_verdict(
         candidate=candidate, kind=kind, occurred_on=occurred_on, job=job, event=event
     )
@@ -397,6 +402,9 @@ def event_log(
     gives an `override_reason`. `event.guard_warning` says what the guard warned of."""
     if job is not None and job.organization_id != candidate.organization_id:
         raise ValueError("The job belongs to another organization.")
+    # Every event takes the candidate's lock first: a guard reading the history (below, or
+    # in a concurrent write) never misses an event being written at the same moment.
+    Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
     claim_submission(organization_id=candidate.organization_id, key=submission)
     verdict = guard_enforce(
         candidate=candidate,
