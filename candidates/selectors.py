@@ -40,6 +40,7 @@ from .engine import (
     MISSTEPS,
     RECOVERY_KINDS,
     SECOND_CHANCE_KINDS,
+    SETBACK_KINDS,
     Advice,
     Kind,
     Status,
@@ -344,7 +345,8 @@ def candidate_page(candidate: Candidate) -> CandidatePage:
 @dataclass
 class CandidateActions:
     """What the candidate page's forms need (not its history): whether a flag stands, the
-    pending request, the job of the last misstep, whether anything is recorded at all."""
+    pending request, the job of the last setback (a misstep, or the employer's no: a request
+    is made for that job by default), whether anything is recorded at all."""
 
     flag_stands: bool
     pending_request: Event | None
@@ -352,7 +354,7 @@ class CandidateActions:
     has_history: bool
 
 
-ACTION_KINDS = frozenset({*MISSTEPS, *FLAG_KINDS, Kind.SECOND_CHANCE_REQUESTED})
+ACTION_KINDS = frozenset({*SETBACK_KINDS, *FLAG_KINDS, Kind.SECOND_CHANCE_REQUESTED})
 
 
 def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -> CandidateActions:
@@ -366,7 +368,7 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
             flag_stands=page.flag_stands,
             pending_request=page.pending_request,
             last_misstep_job_id=next(
-                (e.job_id for e in reversed(events) if e.kind in MISSTEPS), None
+                (e.job_id for e in reversed(events) if e.kind in SETBACK_KINDS), None
             ),
             has_history=bool(page.timeline),
         )
@@ -375,7 +377,7 @@ def candidate_actions(candidate: Candidate, page: CandidatePage | None = None) -
         .select_related("job__client")
         .order_by("occurred_on", "id")
     )
-    last_misstep = next((e for e in reversed(events) if e.kind in MISSTEPS), None)
+    last_misstep = next((e for e in reversed(events) if e.kind in SETBACK_KINDS), None)
     pending = None
     if candidate.status == Status.REQUESTED:
         pending = next(

@@ -200,3 +200,11 @@ def test_insights_count_rejections_reconsiderations_and_overrides(
     assert "Rejections by reason" in page
     assert "What became of reconsiderations" in page
     assert "Guard overrides: <strong>1</strong>" in page
+
+
+def test_the_request_form_offers_the_rejections_job(client, org, job, recruiter):
+    c = make(org)
+    log(c, "rejected", 3, job=job, reason="fit")
+    client.force_login(recruiter)
+    form = client.get(reverse("candidates:detail", args=[c.pk])).context["request_form"]
+    assert form.initial["job"] == job.pk
