@@ -224,6 +224,22 @@ def _same_org_errors(form: forms.ModelForm, candidate: Candidate, **related) -> 
 
 
 class EventAdminForm(forms.ModelForm):
+    """An event, as the admin adds or corrects it. The guards apply here as on every way in
+    (services.guard_verdict to say so in the form, services.guard_enforce on save); an admin
+    may let one refused action through by saying why (`override_reason`), which records an
+    `override` event just before it."""
+
+    override_reason = forms.CharField(
+        label="Override the guard",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the guard refuses this because the candidate must not be "
+        "resubmitted: why let this one action through (kept as an override event).",
+    )
+    # Set by the admin before saving: who overrides.
+    acting_user: User | None = None
+
     class Meta:
         model = Event
         fields = (
@@ -243,7 +259,51 @@ class EventAdminForm(forms.ModelForm):
         if candidate is not None:
             job, recorded_by = cleaned.get("job"), cleaned.get("recorded_by")
             _same_org_errors(self, candidate, job=job, recorded_by=recorded_by)
+            self._check_guard(candidate, cleaned)
         return cleaned
+
+    def _guarded_change(self) -> bool:
+        return self.instance.pk is None or bool(
+            {"kind", "occurred_on", "job", "candidate"} & set(self.changed_data)
+        )
+
+    def _check_guard(self, candidate: Candidate, cleaned: dict) -> None:
+        kind, occurred_on = cleaned.get("kind"), cleaned.get("occurred_on")
+        if not kind or occurred_on is None or not self._guarded_change():
+            return
+        verdict = services.guard_verdict(
+            candidate=candidate,
+            kind=kind,
+            occurred_on=occurred_on,
+            job=cleaned.get("job"),
+            event=self.instance if self.instance.pk else None,
+        )
+        if verdict.allowed:
+            return
+        if verdict.overridable and cleaned.get("override_reason", "").strip():
+            return
+        hint = " To let it through, say why in “Override the guard”." if verdict.overridable else ""
+        self.add_error(None, verdict.message + hint)
+
+    def enforce_guard(self, event: Event) -> None:
+        """On save: the service's guard, which records the override, if any, just before."""
+        if not self._guarded_change() or getattr(self, "_guard_enforced", False):
+            return
+        self._guard_enforced = True
+        services.guard_enforce(
+            candidate=event.candidate,
+            kind=event.kind,
+            occurred_on=event.occurred_on,
+            job=event.job,
+            event=event if event.pk else None,
+            override_reason=self.cleaned_data.get("override_reason", ""),
+            by=self.acting_user,
+        )
+
+    def save(self, commit: bool = True) -> Event:
+        if commit:  # an inline's rows are saved here; the Event page's in save_model
+            self.enforce_guard(self.instance)
+        return super().save(commit)
 
 
 class RiskNoteAdminForm(forms.ModelForm):
@@ -284,7 +344,16 @@ class NoDeletionWithoutReason:
 class EventInline(NoDeletionWithoutReason, admin.TabularInline):
     model = Event
     form = EventAdminForm
-    fields = ("occurred_on", "kind", "reason", "job", "notes", "interview_at", "recorded_by")
+    fields = (
+        "occurred_on",
+        "kind",
+        "reason",
+        "job",
+        "notes",
+        "interview_at",
+        "recorded_by",
+        "override_reason",
+    )
     autocomplete_fields = ("job", "recorded_by")
     extra = 0
     show_change_link = True
@@ -385,6 +454,12 @@ class CandidateAdmin(admin.ModelAdmin):
     def explanation_text(self, obj: Candidate) -> str:
         return "\n".join(obj.explanation or [])
 
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is Event:
+            for event_form in formset.forms:
+                event_form.acting_user = request.user  # who overrides a guard, if anyone
+        super().save_formset(request, form, formset, change)
+
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         # Inline events and notes (added, changed or deleted) are saved by now.
         super().save_related(request, form, formsets, change)
@@ -412,6 +487,9 @@ class ReevaluatesCandidate(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         before = form.initial.get("candidate") if change else None
+        if isinstance(form, EventAdminForm):
+            form.acting_user = request.user
+            form.enforce_guard(obj)
         super().save_model(request, obj, form, change)
         _reevaluate([obj.candidate_id, before])
         if isinstance(obj, Event):

@@ -29,6 +29,7 @@ PALETTE = {
     "refused": "#4f5663",
     "stumbled": "#8a5a00",
     "burned": "#a3231b",
+    "rejected": "#6b5331",
     "pending": "#4f5663",
     "default": "#1f5fbf",
 }

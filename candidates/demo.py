@@ -26,7 +26,7 @@ from reminders import services as reminder_services
 from reminders.models import OPEN_STATES, Reminder
 
 from . import services
-from .engine import Kind, Reason, Status
+from .engine import Kind, Reason, RejectionReason, Status
 from .models import Candidate, Client, Job, JobState, Organization, Role, User
 
 DEMO_SLUG = "demo"
@@ -111,6 +111,8 @@ class Ev:
     by: str = "recruiter"
     # For a scheduled interview: the day it takes place (days ago); set by `_with_interviews`.
     interview_ago: int | None = None
+    # An admin letting a guarded action through for a burned candidate: why (an `override`).
+    override: str = ""
 
     def write(self, ctx: _Ctx, candidate: Candidate) -> None:
         services.event_log(
@@ -126,6 +128,7 @@ class Ev:
                 if self.kind == Kind.SCHEDULED and self.interview_ago is not None
                 else None
             ),
+            override_reason=self.override,
         )
 
 
@@ -259,6 +262,8 @@ SCHED, ATT, OFFER, HIRED = Kind.SCHEDULED, Kind.ATTENDED, Kind.OFFER_MADE, Kind.
 COMMUTE, ILLNESS, HEART = Reason.COMMUTE, Reason.ILLNESS, Reason.CHANGE_OF_HEART
 COMPETING, PAY, PERSONAL = Reason.COMPETING_OFFER, Reason.COMPENSATION, Reason.PERSONAL
 UNKNOWN, OTHER = Reason.UNKNOWN, Reason.OTHER
+SUBMIT, REJECTED, LEFT_EARLY = Kind.SUBMITTED, Kind.REJECTED, Kind.LEFT_EARLY
+R = RejectionReason
 
 # One story per candidate, oldest step first. `fmt: off` keeps one step a line: it is a table.
 # fmt: off
@@ -536,6 +541,47 @@ STORIES: tuple[Story, ...] = (
         Note(95, "trust", 3, "Better, but watch him.", by="headhunter"),
         Ev(91, ATT, "forklift_nights"),
     )),
+    # --- the employer's no: rejected, reconsidered, and (seed-001) hired after all ---------
+    Story("Nia Campbell", "nia.campbell@example.com", S.RECOVERED, (
+        Ev(75, SUBMIT, "compliance", by="headhunter", notes="Strong AML background; Olivia asked for more like her."),
+        Ev(70, SCHED, "compliance"),
+        Ev(65, ATT, "compliance", notes="First round went well."),
+        Ev(55, SCHED, "compliance"),
+        Ev(50, ATT, "compliance", notes="Final round with Olivia and the head of risk."),
+        Ev(48, REJECTED, "compliance", R.ANOTHER_CANDIDATE, "Turned down after the final round: another candidate had more regulatory reporting."),
+        Ask(45, "I respect your decision, but I'd love another chance to show how my skills align with your needs.", "compliance", by="headhunter"),
+        Grant(42, "Olivia will see her again: the other candidate withdrew.", "compliance"),
+        Ev(38, ATT, "compliance", notes="Brought a worked example of a regulatory return."),
+        Ev(30, HIRED, "compliance", notes="Reconsidered and hired."),
+    ), owner="headhunter", rating=5),
+    Story("Oliver Hughes", "oliver.hughes@example.com", S.REJECTED, (
+        Ev(30, SUBMIT, "support", by="headhunter"),
+        Ev(25, SCHED, "support"),
+        Ev(20, ATT, "support"),
+        Ev(15, REJECTED, "support", R.EXPERIENCE, "Raj wants two years on a service desk; he has one."),
+    ), owner="headhunter", rating=3),
+    Story("Priyanka Iyer", "priyanka.iyer@example.com", S.REJECTED, (
+        Ev(12, SUBMIT, "backend", by="headhunter"),
+        Ev(8, REJECTED, "backend", R.SKILLS, "CV screen: no Django yet."),
+    ), owner="headhunter", rating=3),
+    Story("Mateo Rossi", "mateo.rossi@example.it", S.REJECTED, (
+        Ev(800, "late", "driver", COMMUTE, "Roadworks; long ago."),
+        Ev(40, SUBMIT, "store_manager"),
+        Ev(35, ATT, "store_manager"),
+        Ev(33, REJECTED, "store_manager", R.FIT, "Helen wants someone who has run a night shift."),
+    )),
+    Story("Zara Ahmed", "zara.ahmed@example.com", S.REQUESTED, (
+        Ev(20, SUBMIT, "hca"),
+        Ev(14, ATT, "hca"),
+        Ev(10, REJECTED, "hca", R.ANOTHER_CANDIDATE, "Anne chose an internal candidate."),
+        Ask(6, "I'd still love to work on ward 7: could Anne keep me in mind for the next opening?", "hca"),
+    )),
+    Story("Callum Reid", "callum.reid@example.com", S.STUMBLED, (
+        Ev(120, SUBMIT, "driver"),
+        Ev(110, ATT, "driver"),
+        Ev(100, HIRED, "driver"),
+        Ev(60, LEFT_EARLY, "driver", PERSONAL, "Left in week six of the twelve-week guarantee."),
+    ), rating=2),
     # --- burned: a flag stands, a second chance was spent, or missteps weigh 6 or more ----
     Story("Dean Harper", "dean.harper@example.com", S.BURNED, (
         Ev(92, SCHED, "forklift_nights"),
@@ -543,6 +589,11 @@ STORIES: tuple[Story, ...] = (
         Flag(85, "Abusive on the phone to the Northgate gatehouse afterwards."),
         Note(85, "trust", 5, "Gatehouse complaint on file.", by="orgadmin"),
     ), rating=1),
+    Story("Wayne Doyle", "wayne.doyle@example.com", S.BURNED, (
+        Ev(200, "no_show", "picker", UNKNOWN, "No call."),
+        Flag(190, "Two sites refused him after the no-show."),
+        Ev(9, SUBMIT, "picker", by="orgadmin", override="Karen asked for him by name for the peak season: her call, on the record."),
+    ), rating=2),
     Story("Natalie Brooks", "natalie.brooks@example.com", S.BURNED, (
         Ev(40, ATT, "relationship"),
         Flag(30, "A reference from her previous bank was falsified.", by="orgadmin"),
@@ -650,13 +701,19 @@ def ensure_jobs(org: Organization) -> dict[str, Job]:
         for key, title, hiring_manager, state in openings:
             job = Job.objects.filter(client=client, title__iexact=title).first()
             if job is None:
+                # Recorded open, then put in its state: the histories below happened while
+                # the job was open, and the guards judge an event by the job's state on its
+                # own date (services.job_state_on).
                 job = Job.objects.create(
                     organization=org,
                     client=client,
                     title=title,
                     hiring_manager=hiring_manager,
-                    state=state,
+                    state=JobState.OPEN,
                 )
+                if state != JobState.OPEN:
+                    job.state = state
+                    job.save(update_fields=["state"])
             jobs[key] = job
     return jobs
 

@@ -30,6 +30,9 @@ class Kind(enum.StrEnum):
     UNPREPARED = "unprepared"
     NO_SHOW = "no_show"
     RENEGED = "reneged"
+    LEFT_EARLY = "left_early"
+    REJECTED = "rejected"
+    SUBMITTED = "submitted"
     SCHEDULED = "scheduled"
     ATTENDED = "attended"
     OFFER_MADE = "offer_made"
@@ -39,6 +42,7 @@ class Kind(enum.StrEnum):
     SECOND_CHANCE_REFUSED = "second_chance_refused"
     DO_NOT_RESUBMIT = "do_not_resubmit"
     FLAG_CLEARED = "flag_cleared"
+    OVERRIDE = "override"
 
     @property
     def label(self) -> str:
@@ -58,6 +62,9 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.UNPREPARED: "Unprepared",
     Kind.NO_SHOW: "No-show",
     Kind.RENEGED: "Reneged on offer",
+    Kind.LEFT_EARLY: "Left early",
+    Kind.REJECTED: "Rejected by the employer",
+    Kind.SUBMITTED: "Submitted",
     Kind.SCHEDULED: "Interview scheduled",
     Kind.ATTENDED: "Attended interview",
     Kind.OFFER_MADE: "Offer made",
@@ -67,6 +74,7 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.SECOND_CHANCE_REFUSED: "Second chance refused",
     Kind.DO_NOT_RESUBMIT: "Flagged do not resubmit",
     Kind.FLAG_CLEARED: "Flag cleared",
+    Kind.OVERRIDE: "Override",
 }
 
 MISSTEP_WEIGHTS: dict[Kind, int] = {
@@ -78,6 +86,7 @@ MISSTEP_WEIGHTS: dict[Kind, int] = {
     Kind.UNPREPARED: 2,
     Kind.NO_SHOW: 3,
     Kind.RENEGED: 4,
+    Kind.LEFT_EARLY: 4,
 }
 MISSTEPS = frozenset(MISSTEP_WEIGHTS)
 # A misstep as the object of "after ...": "Attended interview on ... after a blown interview
@@ -91,12 +100,19 @@ MISSTEP_NOUNS: dict[Kind, str] = {
     Kind.UNPREPARED: "an unprepared interview",
     Kind.NO_SHOW: "a no-show",
     Kind.RENEGED: "a reneged offer",
+    Kind.LEFT_EARLY: "an early departure",
+    # Not a misstep, but a setback: "after a rejection on 2 Mar 2026".
+    Kind.REJECTED: "a rejection",
 }
 SECOND_CHANCE_KINDS = frozenset(
     {Kind.SECOND_CHANCE_REQUESTED, Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED}
 )
 FLAG_KINDS = frozenset({Kind.DO_NOT_RESUBMIT, Kind.FLAG_CLEARED})
 RECOVERY_KINDS = frozenset({Kind.ATTENDED, Kind.HIRED})
+# The employer's no: a setback, never a misstep (no weight, no risk).
+SETBACK_KINDS = MISSTEPS | {Kind.REJECTED}
+# What a do-not-resubmit candidate, or a filled or closed job, may not be given (Guards).
+GUARDED_KINDS = frozenset({Kind.SUBMITTED, Kind.SCHEDULED, Kind.SECOND_CHANCE_REQUESTED})
 
 
 class Reason(enum.StrEnum):
@@ -114,6 +130,36 @@ class Reason(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class RejectionReason(enum.StrEnum):
+    """Why the employer said no (`rejected` only)."""
+
+    SKILLS = "skills"
+    EXPERIENCE = "experience"
+    FIT = "fit"
+    ANOTHER_CANDIDATE = "another_candidate"
+    JOB_CLOSED = "job_closed"
+    COMPENSATION = "compensation"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+def reasons_for(kind: Kind) -> frozenset[str]:
+    """The reasons an event of this kind may have: the misstep list for a misstep, the
+    employer list for `rejected`, none otherwise (its reason must be empty)."""
+    if kind in MISSTEPS:
+        return frozenset(r.value for r in Reason)
+    if kind == Kind.REJECTED:
+        return frozenset(r.value for r in RejectionReason)
+    return frozenset()
+
+
+def reason_label(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
 class Dimension(enum.StrEnum):
     FLAKINESS = "flakiness"
     COMMUTE = "commute"
@@ -128,6 +174,7 @@ class Status(enum.StrEnum):
     REFUSED = "refused"
     REQUESTED = "requested"
     STUMBLED = "stumbled"
+    REJECTED = "rejected"
 
     @property
     def label(self) -> str:
@@ -286,7 +333,7 @@ def _ordered(events: Iterable[EventFact], as_of: date) -> list[EventFact]:
 
 
 def _reason(event: EventFact) -> str:
-    return f", reason: {Reason(event.reason).label.lower()}" if event.reason else ""
+    return f", reason: {reason_label(event.reason).lower()}" if event.reason else ""
 
 
 def _status(
@@ -321,8 +368,13 @@ def _status(
             *(f"{e.describe(dates)}{_reason(e)}" for _, e in live),
         ]
 
-    # Rule 2: clean.
-    if not live:
+    # Rule 2: clean. A setback is a live misstep or an employer's no within 24 months.
+    setbacks = [
+        (i, e)
+        for i, e in enumerate(history)
+        if e.kind in SETBACK_KINDS and within_months(e.occurred_on, as_of, LIVE_MONTHS)
+    ]
+    if not setbacks:
         expired = [e for e in history if e.kind in MISSTEPS]
         if expired:
             return Status.CLEAN, [
@@ -331,7 +383,7 @@ def _status(
             ]
         return Status.CLEAN, ["No missteps recorded"]
 
-    last_index, last = live[-1]
+    last_index, last = setbacks[-1]
     after = history[last_index + 1 :]
     after_last = f"after {last.describe_after(dates)}{_reason(last)}"
 
@@ -340,7 +392,8 @@ def _status(
     if recovery is not None:
         return Status.RECOVERED, [f"{recovery.describe(dates)} {after_last}"]
 
-    # Rules 4 to 6: the latest second-chance event after the last misstep.
+    # Rules 4 to 6: the latest second-chance event after the last setback (after a
+    # `rejected`, a request is a reconsideration, decided in the same queue).
     decision = next((e for e in reversed(after) if e.kind in SECOND_CHANCE_KINDS), None)
     if decision is not None:
         status = {
@@ -356,7 +409,16 @@ def _status(
         return status, [f"{decision.describe(dates)} {after_last}{tail}"]
 
     # Rule 7: stumbled.
-    return Status.STUMBLED, [f"{last.describe(dates)}{_reason(last)}; no second chance in motion"]
+    if last.kind in MISSTEPS:
+        return Status.STUMBLED, [
+            f"{last.describe(dates)}{_reason(last)}; no second chance in motion"
+        ]
+
+    # Rule 8: rejected: the last setback is the employer's no, and nothing has happened since.
+    return Status.REJECTED, [
+        f"{last.describe(dates)}{_reason(last)}; the employer's no, not a misstep, "
+        "and nothing has happened since"
+    ]
 
 
 def _round_half_up(value: Fraction) -> int:
@@ -395,7 +457,7 @@ def _changes_on(events: Sequence[EventFact], notes: Sequence[NoteFact], as_of: d
         windows: tuple[int, ...] = ()
         if e.kind in MISSTEPS:
             windows = (RECENT_MONTHS, LIVE_MONTHS)
-        elif e.kind == Kind.SECOND_CHANCE_GRANTED:
+        elif e.kind in (Kind.SECOND_CHANCE_GRANTED, Kind.REJECTED):
             windows = (LIVE_MONTHS,)
         dates += [d for m in windows if (d := _first_day_outside(e.occurred_on, m)) > as_of]
     return min(dates, default=None)
@@ -463,3 +525,70 @@ def explain(
     "after a no-show on 2 Mar 2026"). The same rules as `evaluate()`: only the dates differ
     from the stored explanation."""
     return _status(_ordered(list(events), as_of), as_of, dates)[1]
+
+
+# --- Guards -------------------------------------------------------------------------------
+
+# Job states that take no new guarded action; `on_hold` only warns.
+CLOSED_JOB_STATES = frozenset({"filled", "closed"})
+ON_HOLD = "on_hold"
+GUARDED_ACTIONS = {
+    Kind.SUBMITTED: "cannot be submitted",
+    Kind.SCHEDULED: "cannot be scheduled for an interview",
+    Kind.SECOND_CHANCE_REQUESTED: "cannot ask for a new second chance",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """May this action happen, given the history before it, as of its own date?
+
+    `overridable`: refused only because the advice is do_not_resubmit, so an admin may let
+    this one action through with a written reason (an `override` event). A filled or closed
+    job is a fact about the job, not a judgement of the candidate: no override."""
+
+    allowed: bool
+    message: str = ""
+    overridable: bool = False
+    warning: str = ""
+
+
+def judge(
+    kind: str,
+    prior: Iterable[EventFact],
+    *,
+    on: date,
+    job_state: str | None = None,
+    job_name: str = "",
+    overridden: bool = False,
+) -> Verdict:
+    """The guard (contract, "Guards"): a `submitted`, `scheduled` or
+    `second_chance_requested` dated `on` is refused when its job is filled or closed, or when
+    the candidate's advice as of `on`, from the events before it (`prior`), is
+    do_not_resubmit, unless an admin overrode it (`overridden`); an on-hold job warns.
+    Every other kind is allowed."""
+    if kind not in GUARDED_KINDS:
+        return Verdict(allowed=True)
+    kind = Kind(kind)
+    job = job_name or "This job"
+    if job_state in CLOSED_JOB_STATES:
+        return Verdict(
+            allowed=False,
+            message=f"{job} is {job_state}: it takes no new {kind.label.lower()}.",
+        )
+    prior = list(prior)
+    result = evaluate(prior, as_of=on)
+    if result.advice == Advice.DO_NOT_RESUBMIT and not overridden:
+        why = "; ".join(explain(prior, as_of=on, dates=human_date))
+        return Verdict(
+            allowed=False,
+            message=(
+                f"The candidate {GUARDED_ACTIONS[kind]}: the advice is do not resubmit. "
+                f"Burned: {why[0].lower()}{why[1:]}."
+            ),
+            overridable=True,
+        )
+    warning = ""
+    if job_state == ON_HOLD:
+        warning = f"{job} is on hold: check with the client before going further."
+    return Verdict(allowed=True, warning=warning)

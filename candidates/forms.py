@@ -17,11 +17,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
-from .engine import MISSTEPS, Kind, Status, human_date
+from .engine import MISSTEPS, Kind, Status, human_date, reasons_for
 from .models import (
     ADVICE_CHOICES,
     DIMENSION_CHOICES,
-    REASON_CHOICES,
+    INTERVIEW_TOO_FAR,
+    MISSTEP_REASON_CHOICES,
+    REJECTION_REASON_CHOICES,
     STATUS_CHOICES,
     Candidate,
     Client,
@@ -29,6 +31,7 @@ from .models import (
     JobState,
     Role,
     User,
+    interview_horizon,
 )
 
 # Dates further back than this are typing mistakes (and would upset the calendar maths).
@@ -38,12 +41,14 @@ EARLIEST_DATE = date(1990, 1, 1)
 # flags have their own forms because they carry their own rules and permissions (only a
 # manager decides a second chance).
 MISSTEP_KINDS = [k for k in Kind if k in MISSTEPS]
-PROGRESS_KINDS = [Kind.SCHEDULED, Kind.ATTENDED, Kind.OFFER_MADE, Kind.HIRED]
-LOGGABLE_KINDS = {k.value for k in MISSTEP_KINDS + PROGRESS_KINDS}
+PROGRESS_KINDS = [Kind.SUBMITTED, Kind.SCHEDULED, Kind.ATTENDED, Kind.OFFER_MADE, Kind.HIRED]
+EMPLOYER_KINDS = [Kind.REJECTED]
+LOGGABLE_KINDS = {k.value for k in MISSTEP_KINDS + PROGRESS_KINDS + EMPLOYER_KINDS}
 EVENT_KIND_CHOICES = [
     ("", "Choose what happened…"),
     ("Missteps", [(k.value, k.label) for k in MISSTEP_KINDS]),
     ("Progress", [(k.value, k.label) for k in PROGRESS_KINDS]),
+    ("The employer's no (not a misstep)", [(k.value, k.label) for k in EMPLOYER_KINDS]),
 ]
 # The commonest missteps, one click away on the candidate page (the event form, pre-filled).
 QUICK_LOG_KINDS = {
@@ -75,6 +80,31 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _not_too_far(form: forms.Form, data: dict) -> None:
+    """The contract: an interview time more than 18 months ahead is refused (Event.clean
+    says the same to every other way in)."""
+    interview_at = data.get("interview_at")
+    if interview_at is not None and interview_at > interview_horizon():
+        form.add_error("interview_at", INTERVIEW_TOO_FAR)
+
+
+class OverrideMixin:
+    """An admin may let one action the guard refuses through, saying why (recorded as an
+    `override` event just before it). The field exists only for admins (`can_override`)."""
+
+    def __init__(self, *args, can_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if can_override:
+            self.fields["override_reason"] = forms.CharField(
+                label="Override the guard (admins only)",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                max_length=1000,
+                help_text="Only if this is refused because the candidate must not be "
+                "resubmitted: why let this one action through. Kept in the history.",
+            )
 
 
 def _past_or_today(value: date | None, what: str = "The date") -> date | None:
@@ -208,16 +238,21 @@ class SubmittedOnce(forms.Form):
             return None
 
 
-class EventForm(JobFormMixin, SubmittedOnce):
+class EventForm(OverrideMixin, JobFormMixin, SubmittedOnce):
     # Required or not depending on the kind: the template does not call them optional.
     conditional_fields = ("reason", "interview_at")
 
     kind = forms.ChoiceField(label="What happened", choices=EVENT_KIND_CHOICES)
     occurred_on = forms.DateField(label="On", widget=DateInput())
     reason = forms.ChoiceField(
-        choices=[("", "—"), *REASON_CHOICES],
+        choices=[
+            ("", "—"),
+            ("A misstep's reason", MISSTEP_REASON_CHOICES),
+            ("The employer's reason", REJECTION_REASON_CHOICES),
+        ],
         required=False,
-        help_text="Required for a misstep; leave empty otherwise.",
+        help_text="Required for a misstep (a misstep's reason) and for a rejection (the "
+        "employer's reason); leave empty otherwise.",
     )
     job = OrgJobField(label="Job")
     interview_at = forms.DateTimeField(
@@ -235,15 +270,23 @@ class EventForm(JobFormMixin, SubmittedOnce):
         data = super().clean()
         kind, reason = data.get("kind"), data.get("reason")
         if kind:
+            allowed = reasons_for(Kind(kind))
+            label = Kind(kind).label
             if Kind(kind) in MISSTEPS and not reason:
-                self.add_error("reason", f"Choose a reason: “{Kind(kind).label}” is a misstep.")
-            elif Kind(kind) not in MISSTEPS and reason:
+                self.add_error("reason", f"Choose a reason: “{label}” is a misstep.")
+            elif kind == Kind.REJECTED and not reason:
+                self.add_error("reason", "Choose the employer's reason for the rejection.")
+            elif not allowed and reason:
                 self.add_error(
                     "reason",
-                    f"Leave the reason empty: “{Kind(kind).label}” is not a misstep.",
+                    f"Leave the reason empty: “{label}” is not a misstep.",
                 )
+            elif reason and reason not in allowed:
+                which = "a misstep's" if Kind(kind) in MISSTEPS else "the employer's"
+                self.add_error("reason", f"Choose one of {which} reasons for “{label}”.")
             if data.get("interview_at") and kind not in INTERVIEW_KINDS:
                 self.add_error("interview_at", "Only a scheduled interview has an interview time.")
+        _not_too_far(self, data)
         return data
 
 
@@ -263,12 +306,14 @@ class RiskNoteForm(SubmittedOnce):
         return _past_or_today(self.cleaned_data["noted_on"])
 
 
-# Where a new second-chance request makes sense: after a misstep with nothing in motion, or
-# after a refusal (they may ask again). Granted, pending, burned, clean, recovered: not.
-REQUESTABLE = {Status.STUMBLED.value, Status.REFUSED.value}
+# Where a new second-chance request makes sense: after a misstep with nothing in motion,
+# after a refusal (they may ask again), or after the employer's no (a reconsideration).
+# Granted, pending, clean, recovered: not. Burned: the guard refuses it in the service, in
+# the explanation's words (and an admin may override it).
+REQUESTABLE = {Status.STUMBLED.value, Status.REFUSED.value, Status.REJECTED.value}
 
 
-class SecondChanceRequestForm(JobFormMixin, SubmittedOnce):
+class SecondChanceRequestForm(OverrideMixin, JobFormMixin, SubmittedOnce):
     pitch = forms.CharField(
         label="Their pitch",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -296,12 +341,11 @@ class SecondChanceRequestForm(JobFormMixin, SubmittedOnce):
     def clean(self):
         data = super().clean()
         status = self.candidate.status
-        if status not in REQUESTABLE:
+        if status not in REQUESTABLE and status != Status.BURNED:
             raise forms.ValidationError(
                 {
                     Status.REQUESTED.value: "A request is already waiting for a decision.",
                     Status.SECOND_CHANCE.value: "A second chance is already granted.",
-                    Status.BURNED.value: "This candidate is burned: there is no further chance.",
                 }.get(status, "There is no misstep to ask a second chance for.")
             )
         return data
@@ -382,6 +426,7 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
                 "occurred_on",
                 f"The decision cannot come before the request ({human_date(asked_on)}).",
             )
+        _not_too_far(self, data)
         return data
 
 

@@ -66,7 +66,20 @@ from simple_history.utils import bulk_create_with_history
 
 from . import services
 from .access import may_record_kind, may_write_note_as
-from .engine import FLAG_KINDS, LEVEL_MAX, LEVEL_MIN, MISSTEPS, Dimension, Kind, Reason
+from .engine import (
+    FLAG_KINDS,
+    GUARDED_KINDS,
+    LEVEL_MAX,
+    LEVEL_MIN,
+    MISSTEPS,
+    Dimension,
+    EventFact,
+    Kind,
+    Reason,
+    RejectionReason,
+    judge,
+    reasons_for,
+)
 from .models import (
     Candidate,
     Client,
@@ -135,7 +148,10 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KINDS = ", ".join(k.value for k in Kind)
 _REASONS = ", ".join(r.value for r in Reason)
 _DIMENSIONS = ", ".join(d.value for d in Dimension)
-_REASON_VALUES = frozenset(r.value for r in Reason)
+_EMPLOYER_REASONS = ", ".join(r.value for r in RejectionReason)
+# Kinds that need no job: the flag, and an admin's override (which may stand before a flag's
+# guarded row as well as a job's).
+NO_JOB_KINDS = FLAG_KINDS | {Kind.OVERRIDE}
 
 
 @dataclass(frozen=True)
@@ -539,22 +555,21 @@ def _event_row(line: int, cells: dict[str, str], problems: _Problems, ctx: _Cont
 
     reason = cells["reason"].lower()
     if kind is not None:
-        if kind in MISSTEPS:
-            if not reason:
-                problems.add(
-                    line, f'reason is required for kind "{kind.value}" (use one of: {_REASONS})'
-                )
-            elif reason not in _REASON_VALUES:
-                problems.add(
-                    line, f'reason "{cells["reason"]}" is not a reason (use one of: {_REASONS})'
-                )
-        elif reason:
+        # The misstep list for a misstep, the employer's list for `rejected`, none otherwise.
+        allowed = reasons_for(kind)
+        listed = _REASONS if kind in MISSTEPS else _EMPLOYER_REASONS
+        what = "a reason" if kind in MISSTEPS else "an employer's reason"
+        if allowed and not reason:
+            problems.add(line, f'reason is required for kind "{kind.value}" (use one of: {listed})')
+        elif allowed and reason not in allowed:
+            problems.add(line, f'reason "{cells["reason"]}" is not {what} (use one of: {listed})')
+        elif not allowed and reason:
             problems.add(
                 line,
-                f'reason must be empty for kind "{kind.value}": only missteps have a reason '
-                "(put any explanation in notes)",
+                f'reason must be empty for kind "{kind.value}": only missteps and rejections '
+                "have a reason (put any explanation in notes)",
             )
-        if kind not in FLAG_KINDS:
+        if kind not in NO_JOB_KINDS:
             if not client:
                 problems.add(line, f'client is empty (required for kind "{kind.value}")')
             if not job_title:
@@ -689,13 +704,15 @@ def _existing_candidates(organization: Organization, emails: Iterable[str]) -> d
 
 def _check_candidates(
     organization: Organization,
+    event_rows: list[_EventRow],
     event_mentions: list[_Mention],
     note_mentions: list[_Mention],
     log: _ErrorLog,
+    recorded_by: User | None,
 ) -> dict[str, str]:
     """The name the file gives each candidate (its first row that names one), used when the
     candidate is created; a new one without a name, and a note whose candidate is nowhere,
-    are problems."""
+    are problems; so is a row the guards refuse (`_guard_rows`)."""
     emails = {m.email for m in event_mentions} | {m.email for m in note_mentions}
     existing = _existing_candidates(organization, emails)
     names: dict[str, str] = {}
@@ -704,6 +721,7 @@ def _check_candidates(
         first_line.setdefault(mention.email, mention.line)
         if mention.name and mention.email not in names:
             names[mention.email] = mention.name
+    _guard_rows(organization, event_rows, existing, _Problems(EVENTS_FILE, log), recorded_by)
     for email, line in first_line.items():
         if email not in existing and email not in names:
             log.add(
@@ -742,7 +760,9 @@ def check(
         note_rows, note_mentions = _parse(
             risk_notes, NOTE_COLUMNS, _Problems(NOTES_FILE, log), _note_row, ctx
         )
-    names = _check_candidates(organization, event_mentions, note_mentions, log)
+    names = _check_candidates(
+        organization, event_rows, event_mentions, note_mentions, log, recorded_by
+    )
     return Plan(event_rows, note_rows, names, log.listed(), log.count)
 
 
@@ -777,6 +797,121 @@ def _create(objs: list[M], model: type[M], recorded_by: User | None) -> list[M]:
         default_user=recorded_by,
         default_change_reason="import",
     )
+
+
+def _row_key(row: _EventRow) -> tuple:
+    job_key = (row.client.lower(), row.job_title.lower()) if row.job_title else None
+    return (row.email, job_key, row.kind.value, row.occurred_on, row.reason, row.notes)
+
+
+def _guard_rows(
+    organization: Organization,
+    event_rows: list[_EventRow],
+    existing: dict[str, tuple],
+    problems: _Problems,
+    recorded_by: User | None,
+) -> None:
+    """The guards (docs/recovery-model.md, "Guards") on every guarded row, as of the row's
+    own date: the advice from the rows dated before it (the organization's events and the
+    file's, each counted once), the job's state on that date. A row just after an `override`
+    row of the same candidate on the same date goes through (but not onto a closed job);
+    only an admin (or the command line, run by the platform's staff) may import an override.
+    A fixed number of queries: the jobs, their history, the candidates' events."""
+    can_override = recorded_by is None or services.may_override(recorded_by)
+    if not can_override:
+        for row in event_rows:
+            if row.kind == Kind.OVERRIDE:
+                problems.add(
+                    row.line,
+                    'kind "override" is for admins: only an admin may let a refused action through',
+                )
+    guarded = [(i, row) for i, row in enumerate(event_rows) if row.kind in GUARDED_KINDS]
+    if not guarded:
+        return
+    emails = {row.email for _, row in guarded}
+
+    # What each concerned candidate already has, keyed as the importer dedupes rows.
+    jobs = {
+        (job.client.name.lower(), job.title.lower()): job
+        for job in Job.objects.filter(organization=organization).select_related("client")
+    }
+    job_keys = {job.pk: key for key, job in jobs.items()}
+    ids = {existing[email][0]: email for email in emails if email in existing}
+    facts: dict[str, dict[tuple, EventFact]] = {email: {} for email in emails}
+    for chunk in _chunks(list(ids)):
+        for event in Event.objects.filter(candidate_id__in=chunk).select_related("job__client"):
+            key = (
+                ids[event.candidate_id],
+                job_keys.get(event.job_id),
+                event.kind,
+                event.occurred_on,
+                event.reason,
+                event.notes,
+            )
+            facts[ids[event.candidate_id]].setdefault(key, event.as_fact())
+    already = {key for by_key in facts.values() for key in by_key}
+    # The file's own rows, after every event already recorded (seq: their order in the file).
+    offset = max((f.seq for by_key in facts.values() for f in by_key.values()), default=0) + 1
+    for i, row in enumerate(event_rows):
+        if row.email in facts:
+            facts[row.email].setdefault(
+                _row_key(row),
+                EventFact(
+                    kind=row.kind,
+                    occurred_on=row.occurred_on,
+                    seq=offset + i,
+                    reason=row.reason,
+                    client=row.client,
+                    job=row.job_title,
+                ),
+            )
+
+    concerned = {
+        jobs[(row.client.lower(), row.job_title.lower())].pk
+        for _, row in guarded
+        if (row.client.lower(), row.job_title.lower()) in jobs
+    }
+    history: dict[int, list] = {pk: [] for pk in concerned}
+    for chunk in _chunks(list(concerned)):
+        for pk, at, state in (
+            Job.history.filter(id__in=chunk)
+            .order_by("history_date", "history_id")
+            .values_list("id", "history_date", "state")
+        ):
+            history[pk].append((at, state))
+
+    previous: dict[str, _EventRow] = {}
+    before_guarded = {}
+    for i, row in enumerate(event_rows):
+        before_guarded[i] = previous.get(row.email)
+        previous[row.email] = row
+    for i, row in guarded:
+        if _row_key(row) in already:
+            continue  # imported before: skipped below, nothing to judge
+        job = jobs.get((row.client.lower(), row.job_title.lower()))
+        state = (
+            services.state_on(history.get(job.pk, []), job.state, row.occurred_on)
+            if job is not None
+            else "open"  # a job this file creates is open
+        )
+        before = before_guarded[i]
+        overridden = (
+            can_override
+            and before is not None
+            and before.kind == Kind.OVERRIDE
+            and before.occurred_on == row.occurred_on
+        )
+        prior = [f for f in facts[row.email].values() if f.occurred_on < row.occurred_on]
+        verdict = judge(
+            row.kind,
+            prior,
+            on=row.occurred_on,
+            job_state=state,
+            job_name=f"{row.job_title} ({row.client})" if row.job_title else "",
+            overridden=overridden,
+        )
+        if not verdict.allowed:
+            problems.add(row.line, verdict.message)
 
 
 def _ensure_candidates(

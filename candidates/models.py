@@ -12,6 +12,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from django.db import connections, models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .engine import (
@@ -32,6 +34,7 @@ from .engine import (
     Kind,
     NoteFact,
     Reason,
+    RejectionReason,
     Status,
 )
 
@@ -43,11 +46,30 @@ def _choices(enum_cls) -> list[tuple[str, str]]:
 
 
 KIND_CHOICES = _choices(Kind)
-REASON_CHOICES = _choices(Reason)
+MISSTEP_REASON_CHOICES = _choices(Reason)
+REJECTION_REASON_CHOICES = _choices(RejectionReason)
+# One column for both lists (they share `compensation` and `other`); which list a reason comes
+# from depends on the kind (engine.reasons_for, and the constraint on Event).
+REASON_CHOICES = [
+    *MISSTEP_REASON_CHOICES,
+    *(c for c in REJECTION_REASON_CHOICES if c[0] not in {r.value for r in Reason}),
+]
 DIMENSION_CHOICES = _choices(Dimension)
 STATUS_CHOICES = _choices(Status)
 ADVICE_CHOICES = _choices(Advice)
 MISSTEP_VALUES = sorted(k.value for k in MISSTEPS)
+
+
+# An interview further ahead than this is a typing mistake in the year (the contract's
+# "interview times are sane"); every way in checks it through Event.clean().
+INTERVIEW_HORIZON_MONTHS = 18
+INTERVIEW_TOO_FAR = (
+    f"The interview time is more than {INTERVIEW_HORIZON_MONTHS} months ahead: check the year."
+)
+
+
+def interview_horizon():
+    return timezone.now() + relativedelta(months=INTERVIEW_HORIZON_MONTHS)
 
 
 def validate_time_zone(value: str) -> None:
@@ -434,7 +456,8 @@ class Event(models.Model):
         max_length=32,
         choices=REASON_CHOICES,
         blank=True,
-        help_text="Required for missteps, empty for every other kind.",
+        help_text="Required for missteps (the misstep list) and rejections (the employer's "
+        "list), empty for every other kind.",
     )
     notes = models.TextField(blank=True)
     # For a scheduled interview or a granted second chance: when the interview is.
@@ -453,13 +476,21 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=[k.value for k in Kind]), name="event_kind_valid"
             ),
-            # The contract: a reason from the fixed list for missteps, empty otherwise.
+            # The contract: a reason from the misstep list for missteps, from the employer's
+            # list for `rejected`, empty otherwise.
             models.CheckConstraint(
                 condition=(
                     models.Q(kind__in=MISSTEP_VALUES, reason__in=[r.value for r in Reason])
-                    | (~models.Q(kind__in=MISSTEP_VALUES) & models.Q(reason=""))
+                    | models.Q(
+                        kind=Kind.REJECTED.value,
+                        reason__in=[r.value for r in RejectionReason],
+                    )
+                    | (
+                        ~models.Q(kind__in=[*MISSTEP_VALUES, Kind.REJECTED.value])
+                        & models.Q(reason="")
+                    )
                 ),
-                name="event_reason_iff_misstep",
+                name="event_reason_by_kind",
             ),
         ]
         indexes = [
@@ -476,6 +507,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.interview_at is not None and self.interview_at > interview_horizon():
+            raise ValidationError({"interview_at": INTERVIEW_TOO_FAR})
 
     @property
     def is_misstep(self) -> bool:

@@ -40,6 +40,7 @@ from .engine import (
     MISSTEPS,
     RECOVERY_KINDS,
     SECOND_CHANCE_KINDS,
+    SETBACK_KINDS,
     Advice,
     Kind,
     Status,
@@ -50,8 +51,9 @@ from .engine import (
 from .engine import flag_stands as engine_flag_stands
 from .models import (
     DIMENSION_CHOICES,
+    MISSTEP_REASON_CHOICES,
     MISSTEP_VALUES,
-    REASON_CHOICES,
+    REJECTION_REASON_CHOICES,
     SORT_KEYS,
     STATUS_CHOICES,
     Candidate,
@@ -361,7 +363,8 @@ def candidate_page(candidate: Candidate) -> CandidatePage:
 @dataclass
 class CandidateActions:
     """What the candidate page's forms need (not its history): whether a flag stands, the
-    pending request, the job of the last misstep, whether anything is recorded at all."""
+    pending request, the job of the last setback (a misstep, or the employer's no: a request
+    is made for that job by default), whether anything is recorded at all."""
 
     flag_stands: bool
     pending_request: Event | None
@@ -377,7 +380,7 @@ def candidate_actions(page: CandidatePage) -> CandidateActions:
         flag_stands=page.flag_stands,
         pending_request=page.pending_request,
         last_misstep_job_id=next(
-            (e.job_id for e in reversed(page.events) if e.kind in MISSTEPS), None
+            (e.job_id for e in reversed(page.events) if e.kind in SETBACK_KINDS), None
         ),
         has_history=bool(page.timeline),
         latest_job_id=next((e.job_id for e in reversed(page.events) if e.job_id), None),
@@ -585,6 +588,9 @@ class ReviewCard:
     dimensions: list[DimensionSummary]
     questions: HiringQuestions
     explanation: list[str] = field(default_factory=list)
+    # A reconsideration: the request answers the employer's no (the last setback before it
+    # is a `rejected`), decided here like any second-chance request.
+    rejection: Event | None = None
 
     @property
     def pitch(self) -> str:
@@ -626,6 +632,15 @@ def review_cards(
         request = next((e for e in history if e.kind == Kind.SECOND_CHANCE_REQUESTED), None)
         missteps = live_missteps(history, today=today)
         job = request.job if request and request.job else None
+        setbacks = [
+            e
+            for e in history
+            if (e.kind == Kind.REJECTED or e.kind in MISSTEPS)
+            and (request is None or (e.occurred_on, e.pk) < (request.occurred_on, request.pk))
+        ]
+        rejection = setbacks[0] if setbacks and setbacks[0].kind == Kind.REJECTED else None
+        if job is None and rejection is not None:
+            job = rejection.job
         if job is None and missteps:
             job = missteps[0].job
         cards.append(
@@ -638,6 +653,7 @@ def review_cards(
                 dimensions=risk_notes_by_dimension(candidate.notes_in_order),
                 questions=HiringQuestions(rating=candidate.rating, job=job, other_active=None),
                 explanation=explanation_for(candidate, history),
+                rejection=rejection,
             )
         )
     counts = other_active_counts(
@@ -767,9 +783,92 @@ def misstep_reason_counts(events: QuerySet[Event]) -> list[dict]:
     )
     rows = [
         {"reason": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in REASON_CHOICES
+        for value, label in MISSTEP_REASON_CHOICES
     ]
     return sorted(rows, key=lambda row: -row["count"])
+
+
+def rejection_reason_counts(events: QuerySet[Event]) -> list[dict]:
+    """Every employer's no (`rejected`, not a misstep), counted per reason from the
+    employer's list, most frequent first, zeros included: one grouped query."""
+    counts = dict(
+        events.filter(kind=Kind.REJECTED)
+        .values("reason")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("reason", "n")
+    )
+    rows = [
+        {"reason": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in REJECTION_REASON_CHOICES
+    ]
+    return sorted(rows, key=lambda row: -row["count"])
+
+
+@dataclass
+class Reconsiderations:
+    """What became of the requests made after the employer's no (a request whose last setback
+    before it is a `rejected`): the first decision after each, and, once granted, whether the
+    candidate then attended or was hired."""
+
+    asked: int = 0
+    granted: int = 0
+    refused: int = 0
+    pending: int = 0
+    recovered: int = 0  # granted, then attended or hired
+
+
+RECONSIDERATION_KINDS = [
+    *MISSTEP_VALUES,
+    Kind.REJECTED.value,
+    Kind.SECOND_CHANCE_REQUESTED.value,
+    Kind.SECOND_CHANCE_GRANTED.value,
+    Kind.SECOND_CHANCE_REFUSED.value,
+    *(k.value for k in RECOVERY_KINDS),
+]
+
+
+def reconsiderations(events: QuerySet[Event], *, today: date) -> Reconsiderations:
+    """One query: the histories (the kinds that matter) of the candidates ever rejected."""
+    rejected = events.filter(kind=Kind.REJECTED, occurred_on__lte=today).values("candidate_id")
+    rows = (
+        events.filter(
+            candidate_id__in=rejected, kind__in=RECONSIDERATION_KINDS, occurred_on__lte=today
+        )
+        .order_by("candidate_id", "occurred_on", "id")
+        .values_list("candidate_id", "kind")
+    )
+    result = Reconsiderations()
+    last_setback: dict[int, str] = {}
+    open_request: dict[int, bool] = {}  # a reconsideration waiting for its decision
+    granted: dict[int, bool] = {}  # a granted reconsideration waiting for an interview
+    for candidate_id, kind in rows.iterator(chunk_size=5000):
+        if kind in MISSTEP_VALUES or kind == Kind.REJECTED:
+            last_setback[candidate_id] = kind
+            granted[candidate_id] = False
+        elif kind == Kind.SECOND_CHANCE_REQUESTED:
+            if last_setback.get(candidate_id) == Kind.REJECTED and not open_request.get(
+                candidate_id
+            ):
+                result.asked += 1
+                open_request[candidate_id] = True
+        elif kind in (Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED):
+            if open_request.pop(candidate_id, False):
+                if kind == Kind.SECOND_CHANCE_GRANTED:
+                    result.granted += 1
+                    granted[candidate_id] = True
+                else:
+                    result.refused += 1
+        elif granted.get(candidate_id):  # attended or hired after a granted reconsideration
+            result.recovered += 1
+            granted[candidate_id] = False
+    result.pending = sum(open_request.values())
+    return result
+
+
+def override_count(events: QuerySet[Event]) -> int:
+    """How many guarded actions an admin let through (one `override` event each)."""
+    return events.filter(kind=Kind.OVERRIDE).count()
 
 
 OUTCOMES = (("recovered", "Recovered"), ("burned", "Burned"), ("pending", "Still pending"))

@@ -19,7 +19,17 @@ from django.utils import timezone
 from reminders import services as reminders_services
 
 from .clock import today
-from .engine import Evaluation, EventFact, Kind, NoteFact, Status, evaluate
+from .engine import (
+    GUARDED_KINDS,
+    Evaluation,
+    EventFact,
+    Kind,
+    NoteFact,
+    Status,
+    Verdict,
+    evaluate,
+    judge,
+)
 from .models import (
     STORED_RESULT_FIELDS,
     Candidate,
@@ -28,6 +38,7 @@ from .models import (
     Job,
     Organization,
     RiskNote,
+    Role,
     StatusCount,
     Submission,
     User,
@@ -263,6 +274,120 @@ def reevaluate_due(*, as_of: date | None = None, batch_size: int = 2000) -> int:
         done += reevaluate(ids, as_of=as_of)
 
 
+# --- Guards -------------------------------------------------------------------------------
+# One rule, every door: the engine decides (`judge`), and every write of a guarded kind
+# (event_log, event_update, the admin, the importer) asks these functions first.
+
+
+class GuardRefused(ValidationError):
+    """A guarded action the history or the job refuses; `overridable` when only the advice
+    stands in the way (an admin may let it through with a written reason)."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(verdict.message)
+        self.verdict = verdict
+        self.overridable = verdict.overridable
+
+
+def state_on(records: list[tuple[datetime, str]], current: str, day: date) -> str:
+    """A job's state on `day` from its history records (time, state), oldest first: the last
+    change on or before that day; before the job was recorded, the state it was recorded
+    with; today or later, its state now."""
+    if day >= today() or not records:
+        return current
+    before = [state for at, state in records if timezone.localdate(at) <= day]
+    return before[-1] if before else records[0][1]
+
+
+def job_state_on(job: Job | None, day: date) -> str | None:
+    """The state a job had on `day` (see state_on)."""
+    if job is None:
+        return None
+    if day >= today():
+        return job.state
+    records = list(
+        job.history.order_by("history_date", "history_id").values_list("history_date", "state")
+    )
+    return state_on(records, job.state, day)
+
+
+def prior_facts(candidate: Candidate, on: date, *, before: Event | None = None) -> list[EventFact]:
+    """The candidate's events that come before an action dated `on` in the history: every
+    event up to that date, or (an existing event being corrected) those before it."""
+    events = candidate.events.filter(occurred_on__lte=on).select_related("job__client")
+    if before is not None and before.pk is not None:
+        events = events.exclude(pk=before.pk).exclude(occurred_on=on, pk__gt=before.pk)
+    return [e.as_fact() for e in events]
+
+
+def guard_verdict(
+    *,
+    candidate: Candidate,
+    kind: str,
+    occurred_on: date,
+    job: Job | None = None,
+    event: Event | None = None,
+    overridden: bool = False,
+) -> Verdict:
+    """May this action happen? Reads only; `guard_enforce` is the one that writes."""
+    if kind not in GUARDED_KINDS:
+        return Verdict(allowed=True)
+    return judge(
+        kind,
+        prior_facts(candidate, occurred_on, before=event),
+        on=occurred_on,
+        job_state=job_state_on(job, occurred_on),
+        job_name=str(job) if job is not None else "",
+        overridden=overridden,
+    )
+
+
+def may_override(user: User | None) -> bool:
+    return user is not None and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def guard_enforce(
+    *,
+    candidate: Candidate,
+    kind: str,
+    occurred_on: date,
+    job: Job | None = None,
+    event: Event | None = None,
+    override_reason: str = "",
+    by: User | None = None,
+) -> Verdict:
+    """Refuse (GuardRefused) what the guard refuses; or, when an admin gives a reason for
+    letting a refused action through, record that `override` just before it. Call inside the
+    writer's transaction, before the write."""
+    if kind in GUARDED_KINDS:
+        # Lock the candidate before reading its history (as reevaluate does; event_log
+        # takes the same lock before any write), so that a misstep logged at the same
+        # moment is either seen here or waits for this write to commit.
+        Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
+    verdict = guard_verdict(
+        candidate=candidate, kind=kind, occurred_on=occurred_on, job=job, event=event
+    )
+    if verdict.allowed:
+        return verdict
+    override_reason = (override_reason or "").strip()
+    if not (verdict.overridable and override_reason):
+        raise GuardRefused(verdict)
+    if not may_override(by):
+        raise ValidationError("Only an admin may let a refused action through.")
+    override = Event(
+        candidate=candidate,
+        kind=Kind.OVERRIDE,
+        occurred_on=occurred_on,
+        job=job,
+        notes=override_reason,
+        recorded_by=by,
+    )
+    override.full_clean()
+    _set_audit(override, user=by, reason="")
+    override.save()
+    return Verdict(allowed=True, warning=verdict.warning)
+
+
 # --- Candidates ---------------------------------------------------------------------------
 
 
@@ -322,12 +447,26 @@ def event_log(
     recorded_by: User | None = None,
     interview_at: datetime | None = None,
     submission: uuid.UUID | None = None,
+    override_reason: str = "",
 ) -> Event:
     """Record one event of a candidate's history and re-evaluate the candidate. A form's
-    `submission` key makes a second post of the same form raise AlreadySaved."""
+    `submission` key makes a second post of the same form raise AlreadySaved. A guarded kind
+    is refused (GuardRefused) when the guard says so, unless `recorded_by` is an admin who
+    gives an `override_reason`. `event.guard_warning` says what the guard warned of."""
     if job is not None and job.organization_id != candidate.organization_id:
         raise ValueError("The job belongs to another organization.")
+    # Every event takes the candidate's lock first: a guard reading the history (below, or
+    # in a concurrent write) never misses an event being written at the same moment.
+    Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
     claim_submission(organization_id=candidate.organization_id, key=submission)
+    verdict = guard_enforce(
+        candidate=candidate,
+        kind=kind,
+        occurred_on=occurred_on,
+        job=job,
+        override_reason=override_reason,
+        by=recorded_by,
+    )
     event = Event(
         candidate=candidate,
         kind=kind,
@@ -341,6 +480,7 @@ def event_log(
     event.full_clean()
     _set_audit(event, user=recorded_by, reason="")
     event.save()
+    event.guard_warning = verdict.warning
     reevaluate([candidate.pk])
     # The reminder rules: complete what this event answers, create what it asks for.
     reminders_services.on_event_logged(event)
@@ -412,6 +552,15 @@ def event_update(
         raise ValueError("The job belongs to another organization.")
     for name, value in fields.items():
         setattr(event, name, value)
+    if {"kind", "occurred_on", "job"} & set(fields):
+        # A correction is a way in too: it may not make a refused action out of an event.
+        guard_enforce(
+            candidate=event.candidate,
+            kind=event.kind,
+            occurred_on=event.occurred_on,
+            job=event.job,
+            event=event,
+        )
     event.full_clean()
     _set_audit(event, user=updated_by, reason=change_reason.strip())
     event.save()
@@ -465,6 +614,7 @@ def second_chance_request(
     job: Job | None = None,
     occurred_on: date | None = None,
     submission: uuid.UUID | None = None,
+    override_reason: str = "",
 ) -> Event:
     return event_log(
         candidate=candidate,
@@ -474,6 +624,7 @@ def second_chance_request(
         job=job,
         recorded_by=recorded_by,
         submission=submission,
+        override_reason=override_reason,
     )
 
 

@@ -135,11 +135,20 @@ def in_days(n: int) -> DueRule:
     return due
 
 
+def last_working_day_before(day: date) -> date:
+    """The working day (Monday to Friday) before `day`: Friday for a Monday or a weekend."""
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
 def day_before_interview(trigger: Trigger, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """09:00 the day before; at once when that has passed but the interview has not."""
+    """09:00 on the last working day before the interview, never a weekend (the contract's
+    "interview times are sane"); at once when that has passed but the interview has not."""
     if trigger.interview_at is None or trigger.interview_at <= now:
         return None
-    day = trigger.interview_at.astimezone(tz).date() - timedelta(days=1)
+    day = last_working_day_before(trigger.interview_at.astimezone(tz).date())
     return max(at_due_hour(day, tz), now)
 
 

@@ -621,6 +621,7 @@ WEIGHTS = {
     Kind.UNPREPARED: 2,
     Kind.NO_SHOW: 3,
     Kind.RENEGED: 4,
+    Kind.LEFT_EARLY: 4,  # added with the contract's new misstep
 }
 
 

@@ -20,9 +20,9 @@ from candidates.engine import (
     EventFact,
     Kind,
     NoteFact,
-    Reason,
     Status,
     evaluate,
+    reasons_for,
 )
 
 CAUTION_STATUSES = {Status.STUMBLED, Status.REQUESTED, Status.REFUSED}
@@ -69,7 +69,7 @@ def histories(draw):
                 kind=kind,
                 occurred_on=draw(dates_around(as_of)),
                 seq=seq,
-                reason=draw(st.sampled_from(list(Reason))) if kind.is_misstep else "",
+                reason=draw(st.sampled_from(sorted(reasons_for(kind)) or [""])),
                 client=draw(st.sampled_from(["", "Acme"])),
                 job=draw(st.sampled_from(["", "Forklift operator"])),
             )
@@ -176,3 +176,103 @@ def test_missteps_count_only_live_ones_and_clean_means_none(history):
     if result.status == Status.CLEAN:
         assert not live
     assert result.explanation, "every status is shown with its explanation"
+
+
+# --- With no `rejected`, the rules give what they gave before the word existed ------------
+
+
+def status_before_rejected(history, as_of: date):
+    """The status rules as they were before `rejected` (commit fb74889's engine, rules 1 to
+    7 with "the last misstep"), kept here word for word as the reference."""
+    from candidates.engine import (
+        BURN_WEIGHT,
+        FLAG_KINDS,
+        LIVE_MONTHS,
+        MISSTEPS,
+        RECOVERY_KINDS,
+        SECOND_CHANCE_KINDS,
+        _with_reason,
+        flag_stands,
+        within_months,
+    )
+
+    live = [
+        (i, e)
+        for i, e in enumerate(history)
+        if e.kind in MISSTEPS and within_months(e.occurred_on, as_of, LIVE_MONTHS)
+    ]
+    if flag_stands(history, as_of):
+        flag = [e for e in history if e.kind in FLAG_KINDS][-1]
+        return Status.BURNED, [f"{flag.describe}: a do-not-resubmit flag stands"]
+    for gi, grant in enumerate(history):
+        if grant.kind != Kind.SECOND_CHANCE_GRANTED or not within_months(
+            grant.occurred_on, as_of, LIVE_MONTHS
+        ):
+            continue
+        spent = next((e for e in history[gi + 1 :] if e.kind in MISSTEPS), None)
+        if spent is not None:
+            return Status.BURNED, [
+                f"{spent.describe} after a second chance granted on "
+                f"{grant.occurred_on.isoformat()}: the second chance was spent"
+            ]
+    weight = sum(MISSTEP_WEIGHTS[e.kind] for _, e in live)
+    if weight >= BURN_WEIGHT:
+        return Status.BURNED, [
+            f"Missteps of the last {LIVE_MONTHS} months weigh {weight} "
+            f"({BURN_WEIGHT} or more burns a candidate)",
+            *(_with_reason(e) for _, e in live),
+        ]
+    if not live:
+        expired = [e for e in history if e.kind in MISSTEPS]
+        if expired:
+            return Status.CLEAN, [
+                f"No misstep in the last {LIVE_MONTHS} months; "
+                f"the latest, {expired[-1].describe}, has expired"
+            ]
+        return Status.CLEAN, ["No missteps recorded"]
+    last_index, last = live[-1]
+    after = history[last_index + 1 :]
+    said = _with_reason(last)
+    after_last = f"after {said[0].lower()}{said[1:]}"
+    recovery = next((e for e in reversed(after) if e.kind in RECOVERY_KINDS), None)
+    if recovery is not None:
+        return Status.RECOVERED, [f"{recovery.describe} {after_last}"]
+    decision = next((e for e in reversed(after) if e.kind in SECOND_CHANCE_KINDS), None)
+    if decision is not None:
+        status = {
+            Kind.SECOND_CHANCE_GRANTED: Status.SECOND_CHANCE,
+            Kind.SECOND_CHANCE_REFUSED: Status.REFUSED,
+            Kind.SECOND_CHANCE_REQUESTED: Status.REQUESTED,
+        }[decision.kind]
+        tail = {
+            Status.SECOND_CHANCE: "; the interview has not happened yet",
+            Status.REFUSED: "",
+            Status.REQUESTED: "; waiting for a decision",
+        }[status]
+        return status, [f"{decision.describe} {after_last}{tail}"]
+    return Status.STUMBLED, [f"{_with_reason(last)}; no second chance in motion"]
+
+
+@PROPERTY_SETTINGS
+@given(histories())
+def test_without_rejected_the_rules_give_what_they_gave_before(history):
+    events, notes, as_of = history
+    events = [e for e in events if e.kind != Kind.REJECTED]
+    ordered = sorted(
+        (e for e in events if e.occurred_on <= as_of), key=lambda e: (e.occurred_on, e.seq)
+    )
+    result = evaluate(events, notes, as_of=as_of)
+    assert (result.status, result.explanation) == status_before_rejected(ordered, as_of)
+    assert result.status != Status.REJECTED
+
+
+@PROPERTY_SETTINGS
+@given(histories())
+def test_a_rejection_never_changes_risk_or_burns(history):
+    events, notes, as_of = history
+    without = [e for e in events if e.kind != Kind.REJECTED]
+    with_all = evaluate(events, notes, as_of=as_of)
+    only_missteps = evaluate(without, notes, as_of=as_of)
+    assert with_all.risk_score == only_missteps.risk_score
+    assert with_all.live_missteps == only_missteps.live_missteps
+    assert (with_all.status == Status.BURNED) == (only_missteps.status == Status.BURNED)

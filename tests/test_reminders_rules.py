@@ -223,3 +223,34 @@ def test_why_no_reminder_names_the_lateness_the_rules_stand_aside_for():
     # In time (14 days is still in time), or a kind nobody is reminded about: nothing to say.
     assert why_no_reminder(Kind.NO_SHOW, date(2026, 3, 18), now) == ""
     assert why_no_reminder(Kind.ATTENDED, date(2026, 1, 2), now) == ""
+
+
+# --- The preparation falls on the last working day before the interview ---------------------
+
+
+def test_preparation_for_a_monday_interview_is_due_on_the_friday_before():
+    monday = datetime(2026, 3, 16, 10, 0, tzinfo=LONDON)
+    prep, _check_in = plan(
+        trigger(Kind.SECOND_CHANCE_GRANTED, interview_at=monday), EVERYONE, now=MONDAY
+    )
+    assert prep.due_at == datetime(2026, 3, 13, 9, 0, tzinfo=LONDON)  # Friday
+    assert prep.due_at.weekday() == 4
+
+
+def test_preparation_for_a_sunday_or_saturday_interview_is_due_on_the_friday_before():
+    for day in (14, 15):  # Saturday and Sunday 14 and 15 March 2026
+        weekend = datetime(2026, 3, day, 10, 0, tzinfo=LONDON)
+        prep, _check_in = plan(
+            trigger(Kind.SECOND_CHANCE_GRANTED, interview_at=weekend), EVERYONE, now=MONDAY
+        )
+        assert prep.due_at == datetime(2026, 3, 13, 9, 0, tzinfo=LONDON)
+
+
+def test_preparation_is_never_due_on_a_weekend():
+    for offset in range(3, 40):
+        interview = datetime(2026, 3, 2, 15, 0, tzinfo=LONDON) + timedelta(days=offset)
+        prep = plan(
+            trigger(Kind.SECOND_CHANCE_GRANTED, interview_at=interview), EVERYONE, now=MONDAY
+        )[0]
+        assert prep.due_at.astimezone(LONDON).weekday() < 5, interview
+        assert prep.due_at < interview

@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 
 from benchmarks import seed as bench_seed
 from candidates import importer, services
-from candidates.engine import MISSTEPS, Dimension, Kind, Reason, Status, evaluate
+from candidates.engine import (
+    GUARDED_KINDS,
+    MISSTEPS,
+    Dimension,
+    Kind,
+    Reason,
+    RejectionReason,
+    Status,
+    evaluate,
+)
 from candidates.models import Candidate, Event, Organization
 
 from .factories import OrganizationFactory
@@ -49,6 +58,19 @@ EVENT = st.tuples(KINDS, OFFSETS, st.sampled_from(list(Reason)), st.integers(0, 
 NOTE = st.tuples(
     st.sampled_from(list(Dimension)), st.integers(1, 5), st.sampled_from(AUTHORS), OFFSETS
 )
+
+
+def reason_of(kind: Kind, reason: Reason) -> str:
+    """The drawn reason where the kind takes one: a misstep's, or (for `rejected`) the
+    employer's reason at the same place in its list."""
+    if kind in MISSTEPS:
+        return reason
+    if kind == Kind.REJECTED:
+        employer = list(RejectionReason)
+        return employer[list(Reason).index(reason) % len(employer)]
+    return ""
+
+
 CANDIDATE = st.fixed_dictionaries(
     {
         "events": st.lists(EVENT, max_size=7),
@@ -108,7 +130,7 @@ def edges(candidate: Candidate) -> set[date]:
     for event in candidate.events.all():
         days.add(event.occurred_on)
         months = (6, 24) if event.kind in MISSTEPS else (24,)
-        if event.kind in MISSTEPS or event.kind == Kind.SECOND_CHANCE_GRANTED:
+        if event.kind in MISSTEPS or event.kind in (Kind.SECOND_CHANCE_GRANTED, Kind.REJECTED):
             for m in months:
                 edge = event.occurred_on + relativedelta(months=m)
                 days.update({edge - timedelta(days=1), edge, edge + timedelta(days=1)})
@@ -121,13 +143,16 @@ def write_with_services(organization, number, history, jobs, start) -> Candidate
         organization=organization, email=f"c{number}@example.com", name=f"Candidate {number}"
     )
     for kind, offset, reason, job_index in history["events"]:
-        services.event_log(
-            candidate=candidate,
-            kind=kind,
-            occurred_on=start + timedelta(days=offset),
-            reason=reason if kind in MISSTEPS else "",
-            job=None if kind in FLAG_KINDS else jobs[job_index],
-        )
+        try:
+            services.event_log(
+                candidate=candidate,
+                kind=kind,
+                occurred_on=start + timedelta(days=offset),
+                reason=reason_of(kind, reason),
+                job=None if kind in FLAG_KINDS else jobs[job_index],
+            )
+        except services.GuardRefused:
+            continue  # the guard refused it: nothing was written, the stored status stands
     for dimension, level, author, offset in history["notes"]:
         services.risk_note_add(
             candidate=candidate,
@@ -140,11 +165,14 @@ def write_with_services(organization, number, history, jobs, start) -> Candidate
         events = list(candidate.events.order_by("pk"))
         if events:
             # Move the first event a year back and delete the last: both re-evaluate.
-            services.event_update(
-                event=events[0],
-                occurred_on=events[0].occurred_on - timedelta(days=365),
-                change_reason="wrong year",
-            )
+            try:
+                services.event_update(
+                    event=events[0],
+                    occurred_on=events[0].occurred_on - timedelta(days=365),
+                    change_reason="wrong year",
+                )
+            except services.GuardRefused:
+                events[0].refresh_from_db()  # refused: the event is as it was
             services.event_delete(event=events[-1], reason="logged on the wrong candidate")
         notes = list(candidate.risk_notes.order_by("pk"))
         if notes:
@@ -167,9 +195,15 @@ def write_with_importer(organization, numbered_histories, start) -> None:
         rows = history["events"] or [(Kind.ATTENDED, -1, Reason.OTHER, 0)]
         for i, (kind, offset, reason, job_index) in enumerate(rows):
             client, job = ("", "") if kind in FLAG_KINDS else ("Acme", f"Job {job_index}")
+            if kind in GUARDED_KINDS:
+                # The command line may let a guarded row through: an override just before.
+                events.write(
+                    f"{email},Candidate {number},{client},{job},override,"
+                    f"{start + timedelta(days=offset)},,override {i}\n"
+                )
             events.write(
                 f"{email},Candidate {number},{client},{job},{kind},"
-                f"{start + timedelta(days=offset)},{reason if kind in MISSTEPS else ''},"
+                f"{start + timedelta(days=offset)},{reason_of(kind, reason)},"
                 f"row {i}\n"
             )
         for i, (dimension, level, author, offset) in enumerate(history["notes"]):

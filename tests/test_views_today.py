@@ -118,6 +118,7 @@ def test_numbers_at_a_glance_count_each_status(client, org, other_org, recruiter
         "refused": 0,
         "requested": 1,
         "stumbled": 1,
+        "rejected": 0,  # the contract's eighth status
     }
 
 

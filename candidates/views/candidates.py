@@ -229,11 +229,13 @@ def _detail(
                 "kind": quick_kind,
                 "job": actions.latest_job_id if quick_kind else None,
             },
+            can_override=_can_override(request),
         ),
         "note_form": RiskNoteForm(initial={"noted_on": today}),
         "request_form": SecondChanceRequestForm(
             candidate=candidate,
             jobs=jobs,
+            can_override=_can_override(request),
             initial={"occurred_on": today, "job": actions.last_misstep_job_id},
         ),
         "decide_form": SecondChanceDecideForm(
@@ -257,6 +259,8 @@ def _detail(
             "missing_follow_up": reminder_selectors.missing_follow_up(candidate, page.events),
             "candidate": candidate,
             "page": page,
+            # Beside the status: every action an admin let through the guard, and why.
+            "overrides": [e for e in page.events if e.kind == Kind.OVERRIDE],
             "actions": actions,
             "can_record": user.can_record,
             "can_decide": user.is_manager,
@@ -288,6 +292,17 @@ def candidate_audit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _can_override(request: HttpRequest) -> bool:
+    """Admins may let one guarded action through, with a reason (services.guard_enforce)."""
+    return services.may_override(request.user)
+
+
+def _warn(request: HttpRequest, event) -> None:
+    """The guard's warning (a job on hold): said, not refused."""
+    if getattr(event, "guard_warning", ""):
+        messages.warning(request, event.guard_warning)
+
+
 def _saved(request: HttpRequest, candidate: Candidate, message: str) -> HttpResponse:
     messages.success(request, message)
     return back_to(request, candidate)
@@ -317,7 +332,7 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     if twice := _sent_twice(request, candidate):
         return twice
     jobs = _jobs(request)
-    form = EventForm(request.POST, jobs=jobs)
+    form = EventForm(request.POST, jobs=jobs, can_override=_can_override(request))
     if form.is_valid():
         try:
             event = services.event_log(
@@ -329,6 +344,7 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, ALREADY_SAVED)
             return back_to(request, candidate)
         else:
+            _warn(request, event)
             kind = Kind(event.kind)
             late = why_no_reminder(kind, event.occurred_on, event.created_at)
             message = f"“{kind.label}” logged for {candidate.name}. {late}"
@@ -363,18 +379,24 @@ def second_chance_request(request: HttpRequest, pk: int) -> HttpResponse:
     if twice := _sent_twice(request, candidate):
         return twice
     jobs = _jobs(request)
-    form = SecondChanceRequestForm(request.POST, candidate=candidate, jobs=jobs)
+    form = SecondChanceRequestForm(
+        request.POST, candidate=candidate, jobs=jobs, can_override=_can_override(request)
+    )
     if form.is_valid():
         try:
-            services.second_chance_request(
+            event = services.second_chance_request(
                 candidate=candidate, recorded_by=request.user, **form.cleaned_data
             )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
         except services.AlreadySaved:
             messages.info(request, ALREADY_SAVED)
             return back_to(request, candidate)
-        return _saved(
-            request, candidate, f"{candidate.name}'s request for a second chance is recorded."
-        )
+        else:
+            _warn(request, event)
+            return _saved(
+                request, candidate, f"{candidate.name}'s request for a second chance is recorded."
+            )
     return _detail(request, candidate, jobs, request_form=form)
 
 

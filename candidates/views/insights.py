@@ -1,5 +1,6 @@
-"""Insights: where a person would rather look than read. Three charts, drawn on the server
-as SVG (`charts.py`), each with its numbers as a table; three grouped queries in all."""
+"""Insights: where a person would rather look than read. Four charts, drawn on the server
+as SVG (`charts.py`), each with its numbers as a table, and two counts beside them (what became
+of reconsiderations, and the guards' overrides): a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ OUTCOME_MONTHS = 12
 STATUS_ORDER = [
     Status.CLEAN,
     Status.RECOVERED,
+    Status.REJECTED,
     Status.SECOND_CHANCE,
     Status.REQUESTED,
     Status.REFUSED,
@@ -29,6 +31,9 @@ STATUS_ORDER = [
 def insights(request: HttpRequest) -> HttpResponse:
     statuses = selectors.status_counts(org_of(request))
     reasons = selectors.misstep_reason_counts(scoped(Event, request))
+    rejections = selectors.rejection_reason_counts(scoped(Event, request))
+    reconsiderations = selectors.reconsiderations(scoped(Event, request), today=services.today())
+    overrides = selectors.override_count(scoped(Event, request))
     outcomes = selectors.second_chance_outcomes(
         scoped(Event, request), today=services.today(), months=OUTCOME_MONTHS
     )
@@ -48,6 +53,10 @@ def insights(request: HttpRequest) -> HttpResponse:
     misstep_total = sum(row["count"] for row in reasons)
     reason_chart = charts.bar_chart(
         "Missteps by reason", [charts.Bar(row["label"], row["count"]) for row in reasons]
+    )
+    rejection_total = sum(row["count"] for row in rejections)
+    rejection_chart = charts.bar_chart(
+        "Rejections by reason", [charts.Bar(row["label"], row["count"]) for row in rejections]
     )
     series = [charts.Series(key, label, charts.PALETTE[key]) for key, label in selectors.OUTCOMES]
     outcome_chart = charts.stacked_bar_chart(
@@ -80,6 +89,11 @@ def insights(request: HttpRequest) -> HttpResponse:
             "reason_chart": reason_chart,
             "outcome_chart": outcome_chart,
             "misstep_total": misstep_total,
+            "rejections": rejections,
+            "rejection_chart": rejection_chart,
+            "rejection_total": rejection_total,
+            "reconsiderations": reconsiderations,
+            "overrides": overrides,
             "commute": commute,
             "granted": granted,
             "months": OUTCOME_MONTHS,
