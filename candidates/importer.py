@@ -831,10 +831,14 @@ def _guard_rows(
     emails = {row.email for _, row in guarded}
 
     # What each concerned candidate already has, keyed as the importer dedupes rows.
-    jobs = {
-        (job.client.name.lower(), job.title.lower()): job
-        for job in Job.objects.filter(organization=organization).select_related("client")
-    }
+    jobs = (
+        {
+            (job.client.name.lower(), job.title.lower()): job
+            for job in Job.objects.filter(organization=organization).select_related("client")
+        }
+        if organization.pk is not None
+        else {}
+    )  # an organization the command is to create
     job_keys = {job.pk: key for key, job in jobs.items()}
     ids = {existing[email][0]: email for email in emails if email in existing}
     facts: dict[str, dict[tuple, EventFact]] = {email: {} for email in emails}

@@ -1025,8 +1025,9 @@ def test_after_a_misstep_reads_as_a_sentence(kind, noun):
     )
 
 
-def test_every_misstep_has_a_noun_for_after():
-    assert set(MISSTEP_NOUNS) == set(MISSTEPS)
+def test_every_setback_has_a_noun_for_after():
+    # The missteps, and the employer's no: "after a rejection on 1 Nov 2026".
+    assert set(MISSTEP_NOUNS) == set(MISSTEPS) | {Kind.REJECTED}
 
 
 def test_pages_explain_with_human_dates_and_the_report_keeps_iso():

@@ -183,7 +183,8 @@ def test_missteps_count_only_live_ones_and_clean_means_none(history):
 
 def status_before_rejected(history, as_of: date):
     """The status rules as they were before `rejected` (commit fb74889's engine, rules 1 to
-    7 with "the last misstep"), kept here word for word as the reference."""
+    7 with "the last misstep"), kept here rule for rule as the reference; the sentences use
+    today's wording (the engine's own describe/describe_after), which changed on purpose."""
     from candidates.engine import (
         BURN_WEIGHT,
         FLAG_KINDS,
@@ -191,7 +192,7 @@ def status_before_rejected(history, as_of: date):
         MISSTEPS,
         RECOVERY_KINDS,
         SECOND_CHANCE_KINDS,
-        _with_reason,
+        _reason,
         flag_stands,
         within_months,
     )
@@ -203,7 +204,7 @@ def status_before_rejected(history, as_of: date):
     ]
     if flag_stands(history, as_of):
         flag = [e for e in history if e.kind in FLAG_KINDS][-1]
-        return Status.BURNED, [f"{flag.describe}: a do-not-resubmit flag stands"]
+        return Status.BURNED, [f"{flag.describe()}: a do-not-resubmit flag stands"]
     for gi, grant in enumerate(history):
         if grant.kind != Kind.SECOND_CHANCE_GRANTED or not within_months(
             grant.occurred_on, as_of, LIVE_MONTHS
@@ -212,7 +213,7 @@ def status_before_rejected(history, as_of: date):
         spent = next((e for e in history[gi + 1 :] if e.kind in MISSTEPS), None)
         if spent is not None:
             return Status.BURNED, [
-                f"{spent.describe} after a second chance granted on "
+                f"{spent.describe()} after a second chance granted on "
                 f"{grant.occurred_on.isoformat()}: the second chance was spent"
             ]
     weight = sum(MISSTEP_WEIGHTS[e.kind] for _, e in live)
@@ -220,23 +221,22 @@ def status_before_rejected(history, as_of: date):
         return Status.BURNED, [
             f"Missteps of the last {LIVE_MONTHS} months weigh {weight} "
             f"({BURN_WEIGHT} or more burns a candidate)",
-            *(_with_reason(e) for _, e in live),
+            *(f"{e.describe()}{_reason(e)}" for _, e in live),
         ]
     if not live:
         expired = [e for e in history if e.kind in MISSTEPS]
         if expired:
             return Status.CLEAN, [
                 f"No misstep in the last {LIVE_MONTHS} months; "
-                f"the latest, {expired[-1].describe}, has expired"
+                f"the latest, {expired[-1].describe_after()}, has expired"
             ]
         return Status.CLEAN, ["No missteps recorded"]
     last_index, last = live[-1]
     after = history[last_index + 1 :]
-    said = _with_reason(last)
-    after_last = f"after {said[0].lower()}{said[1:]}"
+    after_last = f"after {last.describe_after()}{_reason(last)}"
     recovery = next((e for e in reversed(after) if e.kind in RECOVERY_KINDS), None)
     if recovery is not None:
-        return Status.RECOVERED, [f"{recovery.describe} {after_last}"]
+        return Status.RECOVERED, [f"{recovery.describe()} {after_last}"]
     decision = next((e for e in reversed(after) if e.kind in SECOND_CHANCE_KINDS), None)
     if decision is not None:
         status = {
@@ -249,8 +249,8 @@ def status_before_rejected(history, as_of: date):
             Status.REFUSED: "",
             Status.REQUESTED: "; waiting for a decision",
         }[status]
-        return status, [f"{decision.describe} {after_last}{tail}"]
-    return Status.STUMBLED, [f"{_with_reason(last)}; no second chance in motion"]
+        return status, [f"{decision.describe()} {after_last}{tail}"]
+    return Status.STUMBLED, [f"{last.describe()}{_reason(last)}; no second chance in motion"]
 
 
 @PROPERTY_SETTINGS

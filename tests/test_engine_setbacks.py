@@ -116,7 +116,7 @@ def test_a_request_after_a_rejection_is_requested():
     )
     assert result.status == Status.REQUESTED
     assert text_of(result) == (
-        "Second chance requested on 2026-11-03 after rejected by the employer on 2026-11-01, "
+        "Second chance requested on 2026-11-03 after a rejection on 2026-11-01, "
         "reason: fit; waiting for a decision"
     )
     assert result.advice == Advice.CAUTION
@@ -140,7 +140,7 @@ def test_hired_after_a_reconsideration_is_recovered():
     ]
     result = evaluate(history, as_of=AS_OF)
     assert result.status == Status.RECOVERED
-    assert text_of(result).startswith("Hired on 2026-11-01 after rejected by the employer")
+    assert text_of(result).startswith("Hired on 2026-11-01 after a rejection")
 
 
 def test_submitted_or_scheduled_after_a_rejection_is_still_rejected():
