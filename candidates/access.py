@@ -13,7 +13,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Candidate, Client, Event, Job, Organization, RiskNote, Role, User
+from .models import (
+    Candidate,
+    CandidateAddress,
+    Client,
+    Event,
+    Job,
+    Merge,
+    Organization,
+    RiskNote,
+    Role,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -25,6 +36,8 @@ ORG_PATHS: dict[type[Model], str] = {
     Event: "candidate__organization",
     RiskNote: "candidate__organization",
     User: "organization",
+    CandidateAddress: "organization",
+    Merge: "organization",
 }
 
 
@@ -71,6 +84,8 @@ def member_required(*roles: str) -> Callable:
 RECORDERS = (Role.RECRUITER, Role.HEADHUNTER, Role.ADMIN)
 DECIDERS = (Role.MANAGER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
+# Merging two candidates into one (and undoing it): the contract's "admin or recruiter".
+MERGERS = (Role.RECRUITER, Role.ADMIN)
 
 
 # Who may correct or delete a record: whoever may record it. Decisions on second chances

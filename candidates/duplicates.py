@@ -121,7 +121,7 @@ def probable_duplicates(organization: Organization, people: Sequence[Person]) ->
     return found
 
 
-def _chunk(organization: Organization, people: Sequence[Person]) -> list[list[Match]]:
+def _chunk(organization: Organization | int, people: Sequence[Person]) -> list[list[Match]]:
     phones = {k for p in people if (k := phone_key(p.phone))}
     keys = {k for p in people if (k := name_key(p.name))}
     if not phones and not keys:
@@ -219,7 +219,7 @@ def duplicates_of(candidate: Candidate) -> list[Match]:
     person = Person(
         name=candidate.name, emails=(candidate.email,), phone=candidate.phone, pk=candidate.pk
     )
-    return probable_duplicates(candidate.organization, [person])[0]
+    return probable_duplicates(candidate.organization_id, [person])[0]
 
 
 def duplicates_for_new(
