@@ -50,8 +50,9 @@ from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
 
 from . import services
+from .duplicates import Person, name_key, probable_duplicates
 from .engine import FLAG_KINDS, LEVEL_MAX, LEVEL_MIN, MISSTEPS, Dimension, Kind, Reason
-from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
+from .models import Candidate, CandidateAddress, Client, Event, Job, Organization, RiskNote, User
 
 EVENT_COLUMNS = (
     "candidate_email",
@@ -101,6 +102,9 @@ class RowError:
 @dataclass
 class ImportResult:
     errors: list[RowError] = field(default_factory=list)
+    # Imported all the same, but worth a look: a new candidate who is probably someone
+    # already here.
+    warnings: list[RowError] = field(default_factory=list)
     candidates_created: int = 0
     clients_created: int = 0
     jobs_created: int = 0
@@ -461,14 +465,59 @@ def _create(objs: list[M], model: type[M], recorded_by: User | None) -> list[M]:
 
 
 def _existing_candidates(organization: Organization, emails: Iterable[str]) -> dict[str, tuple]:
-    """{lowercased email: (id, name)} for the organization's candidates among `emails`."""
+    """{lowercased email: (id, name)} for the organization's candidates among `emails`: a
+    row lands on the candidate whose primary address or other address it names."""
     found: dict[str, tuple] = {}
     for chunk in _chunks(sorted(set(emails))):
         for pk, email, name in Candidate.objects.filter(
             organization=organization, email__in=chunk
         ).values_list("pk", "email", "name"):
             found[email.lower()] = (pk, name)
+        for pk, email, name in CandidateAddress.objects.filter(
+            organization=organization, email__in=chunk
+        ).values_list("candidate_id", "email", "candidate__name"):
+            found[email.lower()] = (pk, name)
     return found
+
+
+def _duplicate_warnings(
+    organization: Organization,
+    new_emails: list[str],
+    names: dict[str, str],
+    first_line: dict[str, int],
+    event_rows: list[_EventRow],
+    clients: dict[str, int],
+) -> list[RowError]:
+    """A new candidate who is probably someone already here (candidates/duplicates.py) is
+    imported, and named as a warning with that record's status and advice: a burned person
+    does not come back clean unnoticed. The clients its rows name count as shared."""
+    client_ids: dict[str, set[int]] = {}
+    for row in event_rows:
+        if row.client.lower() in clients:
+            client_ids.setdefault(row.email, set()).add(clients[row.client.lower()])
+    people = [
+        Person(
+            name=names[email],
+            emails=(email,),
+            client_ids=frozenset(client_ids.get(email, ())),
+        )
+        for email in new_emails
+    ]
+    warnings = []
+    for email, matches in zip(new_emails, probable_duplicates(organization, people), strict=True):
+        for match in matches:
+            other = match.candidate
+            warnings.append(
+                RowError(
+                    EVENTS_FILE,
+                    first_line[email],
+                    f"{names[email]} <{email}> is probably the same person as {other.name} "
+                    f"<{other.email}> ({other.get_status_display()}, advice: "
+                    f"{other.get_advice_display()}): {match.why}. Imported as a new "
+                    "candidate: merge them if they are one person",
+                )
+            )
+    return warnings
 
 
 def import_history(
@@ -567,10 +616,22 @@ def _write(
     result = ImportResult(errors=[])
 
     # Candidates.
+    new_emails = [email for email in first_line if email not in existing]
+    existing_clients = {
+        name.lower(): pk
+        for pk, name in Client.objects.filter(organization=organization).values_list("pk", "name")
+    }
+    result.warnings = _duplicate_warnings(
+        organization, new_emails, names, first_line, event_rows, existing_clients
+    )
     new_candidates = [
-        Candidate(organization=organization, email=email, name=names[email])
-        for email in first_line
-        if email not in existing
+        Candidate(
+            organization=organization,
+            email=email,
+            name=names[email],
+            name_key=name_key(names[email]),
+        )
+        for email in new_emails
     ]
     new_candidates = _create(new_candidates, Candidate, recorded_by)
     result.candidates_created = len(new_candidates)
@@ -578,10 +639,7 @@ def _write(
     candidate_ids.update({c.email: c.pk for c in new_candidates})
 
     # Clients and jobs, matched case-insensitively.
-    clients = {
-        name.lower(): pk
-        for pk, name in Client.objects.filter(organization=organization).values_list("pk", "name")
-    }
+    clients = dict(existing_clients)
     new_clients: dict[str, Client] = {}
     for row in event_rows:
         key = row.client.lower()
@@ -613,20 +671,25 @@ def _write(
     result.jobs_created = len(new_jobs)
 
     # Events, skipping those already recorded (by an earlier import or earlier in this file).
-    existing_ids = [pk for pk, _name in existing.values()]
-    emails_by_id = {pk: email for email, (pk, _name) in existing.items()}
+    # Keyed by candidate, not by email: rows naming a candidate's other address are theirs.
+    existing_ids = sorted({pk for pk, _name in existing.values()})
     seen_events: set[tuple] = set()
     for chunk in _chunks(existing_ids):
         for candidate_id, job_id, kind, occurred_on, reason, notes in Event.objects.filter(
             candidate_id__in=chunk
         ).values_list("candidate_id", "job_id", "kind", "occurred_on", "reason", "notes"):
-            seen_events.add(
-                (emails_by_id[candidate_id], job_keys.get(job_id), kind, occurred_on, reason, notes)
-            )
+            seen_events.add((candidate_id, job_keys.get(job_id), kind, occurred_on, reason, notes))
     new_events = []
     for row in event_rows:
         job_key = (row.client.lower(), row.job_title.lower()) if row.job_title else None
-        key = (row.email, job_key, row.kind.value, row.occurred_on, row.reason, row.notes)
+        key = (
+            candidate_ids[row.email],
+            job_key,
+            row.kind.value,
+            row.occurred_on,
+            row.reason,
+            row.notes,
+        )
         if key in seen_events:
             result.duplicates_skipped += 1
             continue
@@ -664,10 +727,10 @@ def _write(
                 "candidate_id", "dimension", "author_email", "noted_on", "level", "note"
             ):
                 candidate_id, dimension, author_email, *rest = values
-                seen_notes.add((emails_by_id[candidate_id], dimension, author_email.lower(), *rest))
+                seen_notes.add((candidate_id, dimension, author_email.lower(), *rest))
         for row in note_rows:
             key = (
-                row.email,
+                candidate_ids[row.email],
                 row.dimension.value,
                 row.author_email,
                 row.noted_on,

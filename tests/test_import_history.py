@@ -762,10 +762,12 @@ def import_of(org, candidates: int) -> ImportResult:
 
 
 # Whatever the number of rows: a savepoint and its release, the organization's lock, reads of
-# its candidates, clients, jobs, events, notes and members, one insert per table and one into
-# its history (the audit trail's "created" rows), and the re-evaluation (lock, events, notes,
-# last dates, the latest grants, update, the counts per status, in its own savepoint).
-QUERY_BUDGET = 28
+# its candidates (by primary and by other address), clients, jobs, events, notes and members,
+# the new candidates' probable duplicates (at most three: candidates/duplicates.py), one
+# insert per table and one into its history (the audit trail's "created" rows), and the
+# re-evaluation (lock, events, notes, last dates, the latest grants, update, the counts per
+# status, in its own savepoint).
+QUERY_BUDGET = 32
 
 
 def statements(queries) -> list[str]:

@@ -13,6 +13,8 @@ from ..access import RECORDERS, member_required, org_of
 from ..forms import IMPORT_MAX_BYTES, ImportForm
 from ..importer import import_history
 
+WARNINGS_SHOWN = 20
+
 
 def _summary(result) -> str:
     parts = [
@@ -48,6 +50,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         )
         if result.ok:
             messages.success(request, _summary(result))
+            # A new candidate who is probably someone already here: named, line by line.
+            for warning in result.warnings[:WARNINGS_SHOWN]:
+                messages.warning(request, f"Line {warning.line}: {warning.message}.")
+            if len(result.warnings) > WARNINGS_SHOWN:
+                more = len(result.warnings) - WARNINGS_SHOWN
+                messages.warning(request, f"And {more} more probable duplicates.")
             return redirect("candidates:import")
     return render(
         request,

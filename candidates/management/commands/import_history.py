@@ -90,3 +90,5 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(f"Created organization {where}.")
         self.stdout.write(self.style.SUCCESS(f"Imported into {where}: {summary(result)}."))
+        for warning in result.warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
