@@ -58,3 +58,14 @@ def test_not_implemented_yet_names_only_what_the_engine_lacks():
         assert f"`{word}`" in missing
         assert word not in {k.value for k in Kind}, f"{word} is implemented: update the page"
         assert word not in {s.value for s in Status}, f"{word} is implemented: update the page"
+
+
+def test_one_person_one_history_is_described_with_the_codes_numbers():
+    from candidates import duplicates
+    from candidates.models import MERGE_UNDO_DAYS
+
+    assert "One person" not in section("Not implemented yet")
+    text = " ".join(section("One person, one history").split())
+    assert f"the last {duplicates.PHONE_DIGITS} must be equal" in text
+    assert f"**{duplicates.SIMILARITY} or more**" in text
+    assert f"**{MERGE_UNDO_DAYS} days**" in text
