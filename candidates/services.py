@@ -319,7 +319,10 @@ def candidates_merge(
         raise ValueError("The candidates belong to different organizations.")
     # Both rows locked, in one order: a write to either waits until the merge is done.
     locked = {
-        c.pk: c for c in Candidate.objects.select_for_update().filter(pk__in=[kept.pk, merged.pk])
+        c.pk: c
+        for c in Candidate.objects.select_for_update()
+        .filter(pk__in=[kept.pk, merged.pk])
+        .order_by("pk")
     }
     kept, merged = locked[kept.pk], locked[merged.pk]
     Reminder = _reminder_model()
