@@ -204,7 +204,7 @@ class CandidateForm(forms.Form):
             count = len(self.duplicates)
             raise forms.ValidationError(
                 f"Probably the same person as {count} candidate{'s' if count > 1 else ''} "
-                "already here (see below): open their record, or tick “This is a different "
+                "already here (listed above): open their record, or tick “This is a different "
                 "person” to add this one."
             )
         return cleaned
