@@ -413,3 +413,14 @@ def test_headhunters_and_managers_do_not_merge(headhunter, manager, burned, twin
     for user in (headhunter, manager):
         assert login(user).post(url, {"other": burned.pk, "reason": "x"}).status_code == 403
     assert Candidate.objects.filter(pk=burned.pk).exists()
+
+
+def test_erasing_a_candidate_erases_its_other_addresses_and_merges(org, org_admin, burned, twin):
+    from candidates.privacy import erase_candidate, export_candidate
+
+    services.candidates_merge(kept=burned, merged=twin, reason="Same person")
+    assert export_candidate(burned)["other_addresses"] == ["jose.garcia@hotmail.com"]
+    erase_candidate(candidate=burned, erased_by=org_admin, reason="Asked by email")
+    assert not CandidateAddress.objects.filter(candidate=burned).exists()
+    assert not Merge.objects.filter(kept=burned).exists()
+    assert not Candidate.history.filter(email="jose.garcia@hotmail.com").exists()
