@@ -55,6 +55,7 @@ from benchmarks.common import (
 )
 from candidates import services
 from candidates.demo import FORMER_COLLEAGUE, ensure_jobs, seed_demo
+from candidates.duplicates import name_key
 from candidates.engine import Kind, Reason
 from candidates.models import (
     Candidate,
@@ -362,6 +363,8 @@ def _write_batch(
             organization=org,
             email=bench_email(n),
             name=_name(n),
+            # A bulk insert skips Candidate.save, which sets the duplicate keys.
+            name_key=name_key(_name(n)),
             owner_id=owners[n % len(owners)],
             rating=1 + n % 5,
         )

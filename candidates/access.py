@@ -13,7 +13,19 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Candidate, Client, Event, ImportJob, Job, Organization, RiskNote, Role, User
+from .models import (
+    Candidate,
+    CandidateAddress,
+    Client,
+    Event,
+    ImportJob,
+    Job,
+    Merge,
+    Organization,
+    RiskNote,
+    Role,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -26,6 +38,8 @@ ORG_PATHS: dict[type[Model], str] = {
     RiskNote: "candidate__organization",
     User: "organization",
     ImportJob: "organization",
+    CandidateAddress: "organization",
+    Merge: "organization",
 }
 
 
@@ -72,6 +86,8 @@ def member_required(*roles: str) -> Callable:
 RECORDERS = (Role.RECRUITER, Role.HEADHUNTER, Role.ADMIN)
 DECIDERS = (Role.MANAGER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
+# Merging two candidates into one (and undoing it): the contract's "admin or recruiter".
+MERGERS = (Role.RECRUITER, Role.ADMIN)
 
 
 # Who may correct or delete a record: whoever may record it. Decisions on second chances

@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from reminders import services as reminders_services
 
 from . import services
+from .duplicates import duplicates_for_new
 from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
 
 REEVALUATE_BATCH = 2000
@@ -374,6 +375,14 @@ class RiskNoteInline(NoDeletionWithoutReason, admin.TabularInline):
 
 
 class CandidateAdminForm(forms.ModelForm):
+    # Adding only: a candidate who is probably someone already here is shown (with that
+    # record's status and advice) and saved only once this is ticked.
+    different_person = forms.BooleanField(
+        label="This is a different person",
+        required=False,
+        help_text="Tick only if the probable duplicates named above are someone else.",
+    )
+
     class Meta:
         model = Candidate
         fields = ("organization", "name", "email", "phone", "owner", "rating")
@@ -388,10 +397,31 @@ class CandidateAdminForm(forms.ModelForm):
             self.add_error("owner", "The owner must be a member of the candidate's organization.")
         # The organization is read-only on change, so the form leaves the per-organization
         # unique email constraint out of its checks: check it here rather than hit the database.
-        duplicates = Candidate.objects.filter(organization=organization, email__iexact=email or "")
-        if email and duplicates.exclude(pk=self.instance.pk).exists():
+        # Primary addresses and other addresses alike.
+        if email and services.email_taken(organization.pk, email, exclude=self.instance.pk):
             self.add_error("email", "This organization already has a candidate with this email.")
+        if self.instance.pk is None and not self.errors and cleaned.get("name"):
+            self._warn_of_duplicates(organization, cleaned)
         return cleaned
+
+    def _warn_of_duplicates(self, organization: Organization, cleaned: dict) -> None:
+        matches = duplicates_for_new(
+            organization,
+            name=cleaned["name"],
+            email=cleaned.get("email") or "",
+            phone=cleaned.get("phone") or "",
+        )
+        if matches and not cleaned.get("different_person"):
+            named = "; ".join(
+                f"{m.candidate.name} <{m.candidate.email}> ({m.candidate.get_status_display()}, "
+                f"advice: {m.candidate.get_advice_display()}): {m.why}"
+                for m in matches
+            )
+            self.add_error(
+                None,
+                f"Probably the same person as: {named}. Open that record (and merge from the "
+                "candidate page), or tick “This is a different person” to add this one.",
+            )
 
 
 @admin.register(Candidate)
@@ -423,6 +453,7 @@ class CandidateAdmin(admin.ModelAdmin):
         "status_changes_on",
         "created_at",
         "updated_at",
+        "other_addresses",
     )
     fieldsets = (
         (None, {"fields": ("organization", "name", "email", "phone", "owner", "rating")}),
@@ -445,6 +476,20 @@ class CandidateAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Candidate | None = None) -> tuple:
         # Moving a candidate to another organization would hand its history to strangers.
         return (*self.readonly_fields, "organization") if obj else self.readonly_fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Candidate | None = None):
+        if obj is not None:
+            return (
+                *self.fieldsets,
+                ("One person, one history", {"fields": ("other_addresses",)}),
+            )
+        # Adding: the confirmation that a probable duplicate is someone else.
+        (title, options), *rest = self.fieldsets
+        return ((title, {"fields": (*options["fields"], "different_person")}), *rest)
+
+    @admin.display(description="Other addresses")
+    def other_addresses(self, obj: Candidate) -> str:
+        return ", ".join(a.email for a in obj.addresses.all()) or "—"
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Candidate) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Model
 from django.utils import timezone
 
-from .models import Candidate, Event, Job, RiskNote, User
+from .models import Candidate, Event, Job, Merge, RiskNote, User
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 SUBJECTS = {Candidate: "Candidate", Event: "Event", RiskNote: "Risk note"}
@@ -68,10 +68,12 @@ def history_rows(candidate: Candidate) -> list[Model]:
 
 
 def candidate_history(candidate: Candidate) -> list[AuditEntry]:
-    """The candidate's audit trail, newest first, in five queries whatever its length: the
-    three history tables, then the people and the jobs the rows name."""
+    """The candidate's audit trail, newest first, in six queries whatever its length: the
+    three history tables, the merges into it, then the people and the jobs the rows name."""
     rows = history_rows(candidate)
-    user_ids: set[int] = set()
+    merges = list(Merge.objects.filter(kept=candidate).order_by("merged_at", "pk"))
+    user_ids: set[int] = {m.merged_by_id for m in merges} | {m.undone_by_id for m in merges}
+
     job_ids: set[int] = set()
     for row in rows:
         user_ids.add(row.history_user_id)
@@ -104,6 +106,23 @@ def candidate_history(candidate: Candidate) -> list[AuditEntry]:
             reason=row.history_change_reason or "",
         )
         entries.append(((row.history_date, row.history_id), entry))
+    for merge in merges:
+        for at, who, action in (
+            (merge.merged_at, merge.merged_by_id, "merged"),
+            (merge.undone_at, merge.undone_by_id, "merge undone"),
+        ):
+            if at is None:
+                continue
+            entry = AuditEntry(
+                at=at,
+                who=render.user(who, empty="System (command line)"),
+                action=action,
+                subject="Candidate",
+                label=f"{merge.merged_label} into {candidate.name}",
+                changes=(),
+                reason=merge.reason if action == "merged" else "",
+            )
+            entries.append(((at, 0), entry))
     entries.sort(key=lambda pair: pair[0], reverse=True)
     return [entry for _, entry in entries]
 

@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
+from .duplicates import duplicates_for_new
 from .engine import MISSTEPS, Kind, Status, human_date, reasons_for
 from .models import (
     ADVICE_CHOICES,
@@ -33,6 +34,7 @@ from .models import (
     User,
     interview_horizon,
 )
+from .services import EMAIL_TAKEN, email_taken
 
 # Dates further back than this are typing mistakes (and would upset the calendar maths).
 EARLIEST_DATE = date(1990, 1, 1)
@@ -185,6 +187,14 @@ class CandidateForm(forms.Form):
         required=False,
         help_text="How strong the candidate is, 1 (weak) to 5 (strong).",
     )
+    # Shown (as a checkbox) only once a new candidate was found to be probably the same
+    # person as an existing one: ticking it says they are not.
+    different_person = forms.BooleanField(
+        label="This is a different person",
+        required=False,
+        widget=forms.HiddenInput,
+        help_text="Tick only after checking the candidates above: otherwise open their record.",
+    )
 
     def __init__(self, *args, organization, instance: Candidate | None = None, **kwargs):
         if instance is not None and "initial" not in kwargs:
@@ -198,6 +208,9 @@ class CandidateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.instance = instance
+        self.duplicates: list = []
+        if instance is not None:
+            del self.fields["different_person"]
         self.fields["owner"].queryset = User.objects.filter(
             organization=organization, is_active=True
         ).order_by("first_name", "last_name", "username")
@@ -210,13 +223,38 @@ class CandidateForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        # The contract: unique per organization, case-insensitive.
-        taken = Candidate.objects.filter(organization=self.organization, email__iexact=email)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError("Another candidate already has this email address.")
+        # The contract: unique per organization, case-insensitive, primaries and other
+        # addresses alike.
+        exclude = self.instance.pk if self.instance is not None else None
+        if email_taken(self.organization.pk, email, exclude=exclude):
+            raise forms.ValidationError(EMAIL_TAKEN)
         return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance is not None or self.errors:
+            return cleaned
+        # One person, one history: a new candidate who is probably someone already here is
+        # shown with that record (its status and advice) before anything is saved.
+        self.duplicates = duplicates_for_new(
+            self.organization,
+            name=cleaned["name"],
+            email=cleaned["email"],
+            phone=cleaned.get("phone") or "",
+        )
+        if self.duplicates and not cleaned.get("different_person"):
+            self.fields["different_person"].widget = forms.CheckboxInput()
+            count = len(self.duplicates)
+            raise forms.ValidationError(
+                f"Probably the same person as {count} candidate{'s' if count > 1 else ''} "
+                "already here (listed above): open their record, or tick “This is a different "
+                "person” to add this one."
+            )
+        return cleaned
+
+    def candidate_fields(self) -> dict:
+        """What the services take (the confirmation is the form's own)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "different_person"}
 
 
 # --- Events, notes, second chances, flags -------------------------------------------------
@@ -845,3 +883,33 @@ class EraseForm(forms.Form):
         "It is recorded, without their name.",
         required="Say why the candidate is erased.",
     )
+
+
+class MergeForm(forms.Form):
+    """Merge another candidate into this one: which, and why (kept in the audit trail)."""
+
+    other = forms.IntegerField(
+        label="The candidate to merge into this one",
+        widget=forms.Select,
+        help_text="Their events, notes, reminders and addresses move here; their record goes "
+        "(a merge can be undone from the history of changes for 30 days).",
+    )
+    reason = forms.CharField(
+        label="Why they are one person",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Say why these are one person (it is recorded)."},
+    )
+
+    def __init__(self, *args, options: Iterable[Candidate] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["other"].widget.choices = [("", "Choose…")] + [
+            (c.pk, f"{c.name} <{c.email}>: {c.get_status_display()}, {c.get_advice_display()}")
+            for c in options
+        ]
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why these are one person (it is recorded).")
+        return reason

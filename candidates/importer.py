@@ -66,6 +66,7 @@ from simple_history.utils import bulk_create_with_history
 
 from . import services
 from .access import may_record_kind, may_write_note_as
+from .duplicates import Person, name_key, probable_duplicates
 from .engine import (
     FLAG_KINDS,
     GUARDED_KINDS,
@@ -82,6 +83,7 @@ from .engine import (
 )
 from .models import (
     Candidate,
+    CandidateAddress,
     Client,
     Event,
     ImportJob,
@@ -676,6 +678,9 @@ class Plan:
     names: dict[str, str]
     errors: list[RowError]
     problem_count: int
+    # Imported all the same, but worth a look: a new candidate who is probably someone
+    # already here (candidates/duplicates.py).
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -690,7 +695,8 @@ class Plan:
 
 
 def _existing_candidates(organization: Organization, emails: Iterable[str]) -> dict[str, tuple]:
-    """{lowercased email: (id, name)} for the organization's candidates among `emails`."""
+    """{lowercased email: (id, name)} for the organization's candidates among `emails`, by
+    their primary address or another of theirs."""
     found: dict[str, tuple] = {}
     if organization.pk is None:  # an organization the command is about to create
         return found
@@ -698,6 +704,11 @@ def _existing_candidates(organization: Organization, emails: Iterable[str]) -> d
         for pk, email, name in Candidate.objects.filter(
             organization=organization, email__in=chunk
         ).values_list("pk", "email", "name"):
+            found[email.lower()] = (pk, name)
+        # A row naming a candidate's other address lands on that candidate.
+        for pk, email, name in CandidateAddress.objects.filter(
+            organization=organization, email__in=chunk
+        ).values_list("candidate_id", "email", "candidate__name"):
             found[email.lower()] = (pk, name)
     return found
 
@@ -740,6 +751,46 @@ def _check_candidates(
     return names
 
 
+def _duplicate_warnings(
+    organization: Organization,
+    new_emails: list[str],
+    names: dict[str, str],
+    first_line: dict[str, int],
+    event_rows: list[_EventRow],
+    clients: dict[str, int],
+) -> list[RowError]:
+    """A new candidate who is probably someone already here (candidates/duplicates.py) is
+    imported, and named as a warning with that record's status and advice: a burned person
+    does not come back clean unnoticed. The clients its rows name count as shared."""
+    client_ids: dict[str, set[int]] = {}
+    for row in event_rows:
+        if row.client.lower() in clients:
+            client_ids.setdefault(row.email, set()).add(clients[row.client.lower()])
+    people = [
+        Person(
+            name=names[email],
+            emails=(email,),
+            client_ids=frozenset(client_ids.get(email, ())),
+        )
+        for email in new_emails
+    ]
+    warnings = []
+    for email, matches in zip(new_emails, probable_duplicates(organization, people), strict=True):
+        for match in matches:
+            other = match.candidate
+            warnings.append(
+                RowError(
+                    EVENTS_FILE,
+                    first_line[email],
+                    f"{names[email]} <{email}> is probably the same person as {other.name} "
+                    f"<{other.email}> ({other.get_status_display()}, advice: "
+                    f"{other.get_advice_display()}): {match.why}. Imported as a new "
+                    "candidate: merge them if they are one person",
+                )
+            )
+    return warnings
+
+
 def check(
     *,
     organization: Organization,
@@ -763,7 +814,29 @@ def check(
     names = _check_candidates(
         organization, event_rows, event_mentions, note_mentions, log, recorded_by
     )
-    return Plan(event_rows, note_rows, names, log.listed(), log.count)
+    plan = Plan(event_rows, note_rows, names, log.listed(), log.count)
+    if plan.ok and organization.pk is not None:
+        plan.warnings = _new_people_warnings(organization, plan)
+    return plan
+
+
+def _new_people_warnings(organization: Organization, plan: Plan) -> list[RowError]:
+    """The file's new candidates who are probably someone already here, by line."""
+    emails = list(dict.fromkeys(row.email for row in plan.event_rows))
+    existing = _existing_candidates(organization, emails)
+    first_line: dict[str, int] = {}
+    for row in plan.event_rows:
+        first_line.setdefault(row.email, row.line)
+    new_emails = [email for email in emails if email not in existing and email in plan.names]
+    if not new_emails:
+        return []
+    clients = {
+        name.lower(): pk
+        for pk, name in Client.objects.filter(organization=organization).values_list("pk", "name")
+    }
+    return _duplicate_warnings(
+        organization, new_emails, plan.names, first_line, plan.event_rows, clients
+    )
 
 
 # --- Writing ------------------------------------------------------------------------------
@@ -933,7 +1006,11 @@ def _ensure_candidates(
             continue
         if email not in names:
             raise Stale(f"{email} is no longer a candidate of {organization.name}")
-        new.append(Candidate(organization=organization, email=email, name=names[email]))
+        name = names[email]
+        # A bulk insert skips Candidate.save(): the duplicate rule's key is set here.
+        new.append(
+            Candidate(organization=organization, email=email, name=name, name_key=name_key(name))
+        )
     new = _create(new, Candidate, recorded_by)
     counts.candidates_created += len(new)
     ids = {email: pk for email, (pk, _name) in existing.items()}

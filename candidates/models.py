@@ -224,7 +224,8 @@ STORED_RESULT_FIELDS = (
 
 
 # What a person types about a candidate (forms, admin): what `Candidate.save()` writes.
-TYPED_FIELDS = ("email", "name", "phone", "owner", "rating", "updated_at")
+# (And the keys the duplicate rule reads, derived from them: `save()` keeps them in step.)
+TYPED_FIELDS = ("email", "name", "phone", "owner", "rating", "updated_at", "phone_key", "name_key")
 
 
 class CandidateQuerySet(models.QuerySet):
@@ -297,12 +298,22 @@ class Candidate(models.Model):
     # The status this candidate is counted under in StatusCount ("" until first evaluated):
     # services.reevaluate moves the count from this status to the new one.
     counted_status = models.CharField(max_length=20, blank=True, default="", editable=False)
+    # "Probably the same person" (candidates/duplicates.py) compares these, by index: the
+    # phone's last 9 digits and the name without case, accents or word order. Set by save().
+    phone_key = models.CharField(max_length=9, blank=True, default="", editable=False)
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     objects = CandidateQuerySet.as_manager()
     # Every earlier version of what people typed; the engine's stored result is derived
     # (re-computed on every write and nightly), so it is left out of the history.
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "counted_status", *STORED_RESULT_FIELDS]
+        excluded_fields=[
+            "updated_at",
+            "counted_status",
+            "phone_key",
+            "name_key",
+            *STORED_RESULT_FIELDS,
+        ]
     )
 
     class Meta:
@@ -368,6 +379,14 @@ class Candidate(models.Model):
             ),
             models.Index(fields=["organization", "owner"]),
             models.Index(fields=["status_changes_on"]),
+            # Probable duplicates (candidates/duplicates.py); the trigram index on name_key
+            # is PostgreSQL-only and lives in migration 0010.
+            models.Index(
+                fields=["organization", "phone_key"],
+                condition=~models.Q(phone_key=""),
+                name="candidate_phone_key_idx",
+            ),
+            models.Index(fields=["organization", "name_key"], name="candidate_name_key_idx"),
         ]
 
     def __str__(self) -> str:
@@ -376,6 +395,12 @@ class Candidate(models.Model):
     def save(self, *args, **kwargs) -> None:
         # Emails are case-insensitive: keep one spelling so lookups and exports agree.
         self.email = self.email.strip().lower()
+        from .duplicates import name_key, phone_key  # the rule's module reads this model
+
+        self.phone_key = phone_key(self.phone)
+        self.name_key = name_key(self.name)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "phone_key", "name_key"}
         if not self._state.adding:
             # What people typed, never the engine's result: that is services.reevaluate's
             # alone, and a copy loaded before a colleague's write must not put it back (nor
@@ -397,6 +422,70 @@ class Candidate(models.Model):
     def delete(self, using=None, keep_parents=False) -> tuple[int, dict[str, int]]:
         # Through the queryset, which keeps the counts per status in step.
         return type(self).objects.using(using or self._state.db).filter(pk=self.pk).delete()
+
+
+class CandidateAddress(models.Model):
+    """Another email address of a candidate: the primary one is `Candidate.email`, these are
+    the others (a merge keeps the merged candidate's). An address belongs to one candidate of
+    the organization, primaries and others alike: unique here by the database, and against
+    the primaries by services.email_taken (every door checks it)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="addresses")
+    email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("email"), name="candidate_address_unique_per_org"
+            ),
+        ]
+        indexes = [models.Index(fields=["candidate", "email"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Merge(models.Model):
+    """Two records of one person made one (services.candidates_merge): everything the merged
+    candidate had now belongs to `kept`. What is needed to undo it is kept here: the merged
+    candidate's row as it was and the ids of what moved (services.merge_undo, within
+    MERGE_UNDO_DAYS)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kept = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="merges")
+    merged_id = models.BigIntegerField(help_text="The merged candidate's id, restored by undo.")
+    merged = models.JSONField(help_text="The merged candidate's row as it was.")
+    moved = models.JSONField(help_text="Ids of what moved: events, notes, reminders, ...")
+    reason = models.TextField()
+    merged_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        indexes = [models.Index(fields=["kept", "merged_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.merged.get('email', '?')} merged into {self.kept_id}"
+
+    @property
+    def merged_label(self) -> str:
+        return f"{self.merged.get('name', '')} <{self.merged.get('email', '')}>"
+
+
+MERGE_UNDO_DAYS = 30
 
 
 class StatusCountQuerySet(models.QuerySet):

@@ -91,6 +91,7 @@ def export_candidate(candidate: Candidate) -> dict[str, Any]:
             {**_row(note, exclude=["candidate"]), "author": _email_of(note.author)}
             for note in notes
         ],
+        "other_addresses": list(candidate.addresses.values_list("email", flat=True)),
         "history": [entry.as_dict() for entry in candidate_history(candidate)],
     }
     if apps.is_installed("reminders"):
@@ -137,6 +138,12 @@ def _everything_they_were_called(candidate: Candidate) -> tuple[set[str], set[st
         names.add(name)
         emails.add(email)
         phones.add(phone)
+    # One person, one history: their other addresses, and the records merged into this one.
+    emails.update(candidate.addresses.values_list("email", flat=True))
+    for merge in candidate.merges.all():
+        names.add(merge.merged.get("name", ""))
+        emails.add(merge.merged.get("email", ""))
+        phones.add(merge.merged.get("phone", ""))
     return names, emails, phones
 
 
@@ -249,6 +256,15 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
         fields = _text_fields(model)
         if fields:
             _redact_rows(model._default_manager.filter(**{fk: candidate.pk}), redact, fields)
+
+    # 2b. Their other addresses, and the merges into them (which keep the merged record's
+    # name and email to undo it: an erased candidate's merges cannot be undone).
+    merged_ids = list(candidate.merges.values_list("merged_id", flat=True))
+    Candidate.history.filter(id__in=merged_ids).update(
+        name=erased_name, email=erased_email, phone=""
+    )
+    candidate.addresses.all().delete()
+    candidate.merges.all().delete()
 
     # 3. Earlier versions of the candidate row itself, whatever they were called then.
     candidate_versions = Candidate.history.filter(id=candidate.pk)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from reminders import services as reminders_services
 
@@ -31,11 +32,14 @@ from .engine import (
     judge,
 )
 from .models import (
+    MERGE_UNDO_DAYS,
     STORED_RESULT_FIELDS,
     Candidate,
+    CandidateAddress,
     Client,
     Event,
     Job,
+    Merge,
     Organization,
     RiskNote,
     Role,
@@ -390,6 +394,20 @@ def guard_enforce(
 
 # --- Candidates ---------------------------------------------------------------------------
 
+EMAIL_TAKEN = "Another candidate already has this email address."
+
+
+def email_taken(organization_id: int, email: str, *, exclude: int | None = None) -> bool:
+    """Whether a candidate of the organization other than `exclude` has this address, as its
+    primary one or another: an address belongs to one candidate (two queries at most)."""
+    email = email.strip().lower()
+    primaries = Candidate.objects.filter(organization_id=organization_id, email__iexact=email)
+    others = CandidateAddress.objects.filter(organization_id=organization_id, email__iexact=email)
+    if exclude is not None:
+        primaries = primaries.exclude(pk=exclude)
+        others = others.exclude(candidate_id=exclude)
+    return primaries.exists() or others.exists()
+
 
 @transaction.atomic
 def candidate_create(
@@ -410,6 +428,8 @@ def candidate_create(
         phone=phone.strip(),
     )
     candidate.full_clean()
+    if email_taken(organization.pk, candidate.email):
+        raise ValidationError({"email": EMAIL_TAKEN})
     candidate.save()
     reevaluate([candidate.pk])
     candidate.refresh_from_db()
@@ -428,8 +448,184 @@ def candidate_update(*, candidate: Candidate, **fields) -> Candidate:
     for name, value in fields.items():
         setattr(candidate, name, value)
     candidate.full_clean()
+    if "email" in fields and email_taken(
+        candidate.organization_id, candidate.email, exclude=candidate.pk
+    ):
+        raise ValidationError({"email": EMAIL_TAKEN})
     candidate.save()
     return candidate
+
+
+# --- One person, one history: merging two candidates, and undoing it ------------------------
+
+# What a merge remembers of the merged candidate, to restore it on undo.
+MERGE_SNAPSHOT_FIELDS = ("email", "name", "phone", "owner_id", "rating")
+
+
+def _move(model, ids: list[int], *, to: int, by: User | None, why: str) -> None:
+    """Point these rows at another candidate, each move in the audit trail (bulk: a fixed
+    number of queries for any history)."""
+    rows = list(model._default_manager.filter(pk__in=ids))
+    for row in rows:
+        row.candidate_id = to
+    if rows:
+        bulk_update_with_history(
+            rows, model, ["candidate"], default_user=by, default_change_reason=why
+        )
+
+
+def _reminder_model():
+    from reminders.models import Reminder
+
+    return Reminder
+
+
+@transaction.atomic
+def candidates_merge(
+    *, kept: Candidate, merged: Candidate, reason: str, merged_by: User | None = None
+) -> Merge:
+    """Make two records of one person one: every event, risk note, reminder and address of
+    `merged` moves to `kept`, which keeps `merged`'s email as another address; `merged` is
+    deleted (the counts per status follow) and `kept` re-evaluated from the whole history.
+    The Merge row keeps what undo needs."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why these are one person (it is recorded)."})
+    if kept.pk == merged.pk:
+        raise ValidationError("A candidate cannot be merged with itself.")
+    if kept.organization_id != merged.organization_id:
+        raise ValueError("The candidates belong to different organizations.")
+    # Both rows locked, in one order: a write to either waits until the merge is done.
+    locked = {
+        c.pk: c
+        for c in Candidate.objects.select_for_update()
+        .filter(pk__in=[kept.pk, merged.pk])
+        .order_by("pk")
+    }
+    kept, merged = locked[kept.pk], locked[merged.pk]
+    Reminder = _reminder_model()
+    moved = {
+        "events": list(merged.events.order_by("pk").values_list("pk", flat=True)),
+        "risk_notes": list(merged.risk_notes.order_by("pk").values_list("pk", flat=True)),
+        "reminders": list(
+            Reminder.objects.filter(candidate=merged).order_by("pk").values_list("pk", flat=True)
+        ),
+        "addresses": list(merged.addresses.order_by("pk").values_list("pk", flat=True)),
+        "merges": list(merged.merges.order_by("pk").values_list("pk", flat=True)),
+    }
+    why = f"merged from {merged.email} into {kept.email}: {reason}"
+    _move(Event, moved["events"], to=kept.pk, by=merged_by, why=why)
+    _move(RiskNote, moved["risk_notes"], to=kept.pk, by=merged_by, why=why)
+    _move(Reminder, moved["reminders"], to=kept.pk, by=merged_by, why=why)
+    CandidateAddress.objects.filter(pk__in=moved["addresses"]).update(candidate=kept)
+    Merge.objects.filter(pk__in=moved["merges"]).update(kept=kept)
+    snapshot = {name: getattr(merged, name) for name in MERGE_SNAPSHOT_FIELDS}
+    snapshot["created_at"] = merged.created_at.isoformat()
+
+    Candidate.objects.filter(pk=merged.pk).delete()
+    # The deletion's row of the audit trail says why (a queryset delete cannot pass it).
+    _note_deletion(merged.pk, why=why, by=merged_by)
+    address = CandidateAddress(organization_id=kept.organization_id, candidate=kept)
+    address.email = merged.email
+    address.save()
+    moved["address"] = address.pk
+    merge = Merge.objects.create(
+        organization_id=kept.organization_id,
+        kept=kept,
+        merged_id=merged.pk,
+        merged=snapshot,
+        moved=moved,
+        reason=reason,
+        merged_by=merged_by,
+    )
+    reevaluate([kept.pk])
+    return merge
+
+
+def _note_deletion(candidate_id: int, *, why: str, by: User | None) -> None:
+    latest = (
+        Candidate.history.filter(id=candidate_id, history_type="-")
+        .order_by("-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+    )
+    if latest is not None:
+        Candidate.history.filter(history_id=latest).update(
+            history_change_reason=why, history_user=by
+        )
+
+
+def merge_undoable(merge: Merge, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return merge.undone_at is None and now - merge.merged_at <= timedelta(days=MERGE_UNDO_DAYS)
+
+
+@transaction.atomic
+def merge_undo(
+    *, merge: Merge, undone_by: User | None = None, now: datetime | None = None
+) -> Candidate:
+    """Undo a merge (within MERGE_UNDO_DAYS): the merged candidate comes back with its id,
+    its details and what it had (what was moved and is still on the kept candidate); both
+    are re-evaluated. Returns the restored candidate."""
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise ValidationError("This merge is already undone.")
+    if not merge_undoable(merge, now=now):
+        raise ValidationError(f"A merge can be undone within {MERGE_UNDO_DAYS} days only.")
+    kept = Candidate.objects.select_for_update().get(pk=merge.kept_id)
+    snapshot, moved = merge.merged, merge.moved
+    CandidateAddress.objects.filter(pk=moved.get("address"), candidate=kept).delete()
+    if email_taken(kept.organization_id, snapshot["email"]):
+        raise ValidationError(
+            f"{snapshot['email']} now belongs to another candidate: the merge cannot be undone."
+        )
+    owner_id = snapshot.get("owner_id")
+    if (
+        owner_id
+        and not User.objects.filter(pk=owner_id, organization_id=kept.organization_id).exists()
+    ):
+        owner_id = None
+    why = f"merge of {snapshot['email']} into {kept.email} undone"
+    restored = Candidate(
+        pk=merge.merged_id,
+        organization_id=kept.organization_id,
+        email=snapshot["email"],
+        name=snapshot["name"],
+        phone=snapshot.get("phone", ""),
+        owner_id=owner_id,
+        rating=snapshot.get("rating"),
+    )
+    restored._change_reason = why
+    if undone_by is not None:
+        restored._history_user = undone_by
+    restored.save(force_insert=True)
+    if snapshot.get("created_at"):
+        Candidate.objects.filter(pk=restored.pk).update(
+            created_at=datetime.fromisoformat(snapshot["created_at"])
+        )
+
+    def still_on_kept(model, ids):
+        return list(
+            model._default_manager.filter(pk__in=ids, candidate_id=kept.pk).values_list(
+                "pk", flat=True
+            )
+        )
+
+    Reminder = _reminder_model()
+    for model, key in ((Event, "events"), (RiskNote, "risk_notes"), (Reminder, "reminders")):
+        _move(
+            model, still_on_kept(model, moved.get(key, [])), to=restored.pk, by=undone_by, why=why
+        )
+    CandidateAddress.objects.filter(pk__in=moved.get("addresses", []), candidate=kept).update(
+        candidate=restored
+    )
+    Merge.objects.filter(pk__in=moved.get("merges", []), kept=kept).update(kept=restored)
+    merge.undone_at = now or timezone.now()
+    merge.undone_by = undone_by
+    merge.save(update_fields=["undone_at", "undone_by"])
+    reevaluate([kept.pk, restored.pk])
+    restored.refresh_from_db()
+    return restored
 
 
 # --- Events and notes ---------------------------------------------------------------------

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import candidates, clients, imports, insights, members, records, review, today
+from .views import (
+    candidates,
+    clients,
+    imports,
+    insights,
+    members,
+    merges,
+    records,
+    review,
+    today,
+)
 
 app_name = "candidates"
 
@@ -34,6 +44,9 @@ urlpatterns = [
     path("candidates/<int:pk>/export.json", records.candidate_export_json, name="export_json"),
     path("candidates/<int:pk>/erase/", records.candidate_erase, name="erase"),
     path("candidates/<int:pk>/audit/", candidates.candidate_audit, name="audit"),
+    # One person, one history.
+    path("candidates/<int:pk>/merge/", merges.candidate_merge, name="merge"),
+    path("merges/<int:pk>/undo/", merges.merge_undo, name="merge_undo"),
     # Deciding.
     path("review/", review.review_queue, name="review"),
     path("resubmit/", review.resubmit, name="resubmit"),

@@ -16,13 +16,15 @@ SEARCH_FIRST = BASE + 6
 SEARCH_CAPPED = SEARCH_FIRST
 
 # The candidate page: the candidate, its events, its notes, the jobs (forms), my reminders
-# due (nav), the candidate's reminders. The history of changes is a page of its own.
-DETAIL_FIRST = BASE + 6
+# due (nav), the candidate's reminders, its other addresses, and its probable duplicates
+# (candidates/duplicates.py: the candidates by key, their addresses, their clients). The
+# history of changes is a page of its own.
+DETAIL_FIRST = BASE + 10
 
-# The candidate's history of changes: the candidate, then five queries whatever its length
-# (the candidate's, its events' and its notes' history rows, the people and jobs they name;
-# candidates/audit.py), my reminders due (nav).
-AUDIT_FIRST = BASE + 7
+# The candidate's history of changes: the candidate, then six queries whatever its length
+# (the candidate's, its events' and its notes' history rows, the merges into it, the people
+# and jobs they name; candidates/audit.py), the merges it can undo, my reminders due (nav).
+AUDIT_FIRST = BASE + 9
 
 # Today, by a manager (every panel): my reminders due today, stumbled rows and their count,
 # pending rows, coming interviews, the counts per status, my reminders due (nav).

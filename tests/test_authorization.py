@@ -66,6 +66,7 @@ NEW_PASSWORD = "a-much-longer-passphrase-42"
 # --- Who may act --------------------------------------------------------------------------
 
 RECORDERS = (RECRUITER, HEADHUNTER, ADMIN)
+MERGERS = (RECRUITER, ADMIN)
 DECIDERS = (MANAGER, ADMIN)
 ADMINS = (ADMIN,)
 PUBLIC = "public"  # anyone, logged in or not
@@ -273,6 +274,17 @@ TABLE: dict[str, Url] = {
         object_rule=True,
         get=None,
         post=lambda w, u: {"reason": "Wrong candidate"},
+    ),
+    # One person, one history: another organization's candidate to merge in is a 404.
+    "candidates:merge": Url(
+        kwargs={"pk": "plain"},
+        roles=MERGERS,
+        query=lambda w: {"other": w.stumbled.pk},
+        post=lambda w, u: {"other": w.stumbled.pk, "reason": "Same person, two addresses"},
+        names=True,
+    ),
+    "candidates:merge_undo": Url(
+        kwargs={"pk": "merge"}, roles=MERGERS, get=None, post=lambda w, u: {}
     ),
     "candidates:export_json": Url(kwargs={"pk": "plain"}, roles=ADMINS),
     "candidates:erase": Url(

@@ -767,12 +767,14 @@ def import_of(org, candidates: int) -> ImportResult:
     )
 
 
-# Whatever the number of rows in a batch: the check's read of the candidates already there and
-# the guards on the guarded rows (the jobs, their history, the concerned candidates' events);
-# then per batch a savepoint and its release, the organization's lock, reads of its
-# candidates, clients, jobs, events, notes and members, one insert per table and one into its
-# history (the audit trail's "created" rows), and the re-evaluation (lock, events, notes, last
-# dates, the latest grants, update, the counts per status, in its own savepoint).
+# Whatever the number of rows in a batch: the check's reads of the candidates already there
+# (by primary and by other address), the guards on the guarded rows (the jobs, their history,
+# the concerned candidates' events) and the new candidates' probable duplicates (at most
+# three, candidates/duplicates.py, and the clients); then per batch a savepoint and its
+# release, the organization's lock, reads of its candidates, clients, jobs, events, notes and
+# members, one insert per table and one into its history (the audit trail's "created" rows),
+# and the re-evaluation (lock, events, notes, last dates, the latest grants, update, the
+# counts per status, in its own savepoint).
 QUERY_BUDGET = 32
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from candidates import services
 from candidates.engine import Kind, Reason
-from candidates.models import Candidate, Client, Event, Job, Organization, RiskNote, User
+from candidates.models import Candidate, Client, Event, Job, Merge, Organization, RiskNote, User
 from reminders.models import Reminder
 from reminders.services import reminder_create
 
@@ -38,6 +38,7 @@ class World:
     event: Event  # the plain candidate's, recorded by the recruiter
     note: RiskNote  # the plain candidate's, written by the recruiter
     reminder: Reminder  # the recruiter's
+    merge: Merge  # a twin record of the plain candidate, merged into it
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -76,8 +77,8 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
             recorded_by=recruiter,
         )
 
-    plain, stumbled, requested, flagged = (
-        candidate(key) for key in ("plain", "stumbled", "requested", "flagged")
+    plain, stumbled, requested, flagged, twin = (
+        candidate(key) for key in ("plain", "stumbled", "requested", "flagged", "twin")
     )
     event = services.event_log(
         candidate=plain,
@@ -103,6 +104,10 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         due_at=timezone.now() + timedelta(days=1),
         created_by=recruiter,
     )
+    twin_email = twin.email
+    merge = services.candidates_merge(
+        kept=plain, merged=twin, reason=words["merge"], merged_by=recruiter
+    )
     world = World(
         org=org,
         users=users,
@@ -116,10 +121,12 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         event=event,
         note=note,
         reminder=reminder,
+        merge=merge,
     )
     world.secrets = [
         *people.values(),
         *(c.email for c in (plain, stumbled, requested, flagged)),
+        twin_email,
         *words.values(),
         member.email,
     ]
@@ -135,6 +142,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "stumbled": "Stanislav Stumbleton",
             "requested": "Rhiannon Requester",
             "flagged": "Ferdinand Flagstaff",
+            "twin": "Annabel Twinsworth",
         },
         words={
             "client": "Northwind Acme Holdings",
@@ -144,6 +152,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "pitch": "northwind-pitch-2207",
             "flag": "northwind-flag-reason-5150",
             "reminder": "northwind-reminder-8812",
+            "merge": "northwind-merge-reason-6021",
         },
     )
     rival = seed(
@@ -153,6 +162,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "stumbled": "Xenia Quillfeather",
             "requested": "Yorick Farthingale",
             "flagged": "Wilhelmina Rivalsdottir",
+            "twin": "Zebulon Twinrival",
         },
         words={
             "client": "Rival Quasar Industries",
@@ -162,6 +172,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "pitch": "rival-pitch-3388",
             "flag": "rival-flag-reason-1204",
             "reminder": "rival-reminder-5530",
+            "merge": "rival-merge-reason-7345",
         },
     )
     return northwind, rival

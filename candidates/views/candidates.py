@@ -23,8 +23,18 @@ from reminders import selectors as reminder_selectors
 from reminders.rules import why_no_reminder
 
 from .. import csvsafe, rows, selectors, services
-from ..access import ADMINS, DECIDERS, RECORDERS, correctable, get_for_org, member_required, scoped
+from ..access import (
+    ADMINS,
+    DECIDERS,
+    MERGERS,
+    RECORDERS,
+    correctable,
+    get_for_org,
+    member_required,
+    scoped,
+)
 from ..audit import candidate_history
+from ..duplicates import duplicates_of
 from ..engine import Kind
 from ..forms import (
     QUICK_LOG_KINDS,
@@ -163,7 +173,7 @@ def candidate_export(request: HttpRequest) -> HttpResponse:
 
 
 def _save_candidate(request: HttpRequest, form: CandidateForm, candidate: Candidate | None):
-    data = form.cleaned_data
+    data = form.candidate_fields()
     try:
         if candidate is None:
             return services.candidate_create(organization=form.organization, **data)
@@ -268,6 +278,9 @@ def _detail(
             "history": rows.history_items(
                 candidate, page.timeline, correctable(user, page.events, page.notes)
             ),
+            "can_merge": user.role in MERGERS,
+            "duplicates": duplicates_of(candidate),
+            "addresses": list(candidate.addresses.all()),
             "open_form": next(iter(bound), None) or ("event_form" if quick_kind else None),
             "quick_kinds": QUICK_LOG_KINDS.items(),
             "today": today,
@@ -285,10 +298,19 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def candidate_audit(request: HttpRequest, pk: int) -> HttpResponse:
     """The candidate's audit trail, loaded when the member opens it on the candidate page."""
     candidate = _candidate(request, pk)
+    can_merge = request.user.role in MERGERS
+    merges = [
+        (merge, can_merge and services.merge_undoable(merge))
+        for merge in candidate.merges.filter(undone_at__isnull=True)
+    ]
     return render(
         request,
         "candidates/candidate_audit.html",
-        {"candidate": candidate, "audit_entries": candidate_history(candidate)},
+        {
+            "candidate": candidate,
+            "audit_entries": candidate_history(candidate),
+            "merges": merges,
+        },
     )
 
 

@@ -4,6 +4,7 @@ page shows (`?job=ID`, reloaded every few seconds while it runs)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from ..forms import IMPORT_MAX_BYTES, ImportForm
 from ..models import ImportJob
 
 RECENT_JOBS = 5
+WARNINGS_SHOWN = 20
 REFRESH_SECONDS = 2
 
 
@@ -45,6 +47,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 events_name=request.FILES["events"].name,
                 notes_name=request.FILES["risk_notes"].name if notes is not None else "",
             )
+            # A new candidate who is probably someone already here: named, line by line.
+            for warning in plan.warnings[:WARNINGS_SHOWN]:
+                messages.warning(request, f"Line {warning.line}: {warning.message}.")
+            if len(plan.warnings) > WARNINGS_SHOWN:
+                more = len(plan.warnings) - WARNINGS_SHOWN
+                messages.warning(request, f"And {more} more probable duplicates.")
             return redirect(f"{reverse('candidates:import')}?job={job.pk}")
         result = plan.failure()
     job = None

@@ -128,6 +128,8 @@ class Command(BaseCommand):
         if not result.ok:
             self._fail(result, f"Stopped: {summary(result)}")
         self.stdout.write(self.style.SUCCESS(f"Imported into {where}: {summary(result)}."))
+        for warning in plan.warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
 
     def _fail(self, result: ImportResult, what: str) -> None:
         for error in result.errors:
