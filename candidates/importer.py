@@ -189,6 +189,9 @@ class ImportResult:
     duplicates_skipped: int = 0
     # Rows of the files written (or skipped as already there) so far.
     done: int = 0
+    # Imported all the same, but worth a look: a new candidate who is probably someone
+    # already here (the check's Plan.warnings).
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -1285,7 +1288,9 @@ def import_history(
     )
     if not plan.ok:
         return plan.failure()
-    return write(plan, organization=organization, recorded_by=recorded_by, on_batch=on_batch)
+    result = write(plan, organization=organization, recorded_by=recorded_by, on_batch=on_batch)
+    result.warnings = plan.warnings
+    return result
 
 
 # --- Jobs ---------------------------------------------------------------------------------

@@ -775,7 +775,7 @@ def import_of(org, candidates: int) -> ImportResult:
 # members, one insert per table and one into its history (the audit trail's "created" rows),
 # and the re-evaluation (lock, events, notes, last dates, the latest grants, update, the
 # counts per status, in its own savepoint).
-QUERY_BUDGET = 32
+QUERY_BUDGET = 36
 
 
 def statements(queries) -> list[str]:
