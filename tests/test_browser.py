@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from candidates import services
-from candidates.engine import Kind, Reason, human_date
+from candidates.engine import Kind, Reason, RejectionReason, human_date
 
 from .browser_helpers import CHROMIUM, PHONE, horizontal_overflow, launch, log_in
 from .conftest import REQUIRE_SERVICES
@@ -203,6 +203,141 @@ def test_commute_no_show_to_second_chance_to_recovered(
     expect(_advice(rita)).to_have_text("Advice: Resubmit")
     expect(_explanation(rita)).to_have_text(
         f"Attended interview on {today} {where} {after_no_show}"
+    )
+    rita.context.close()
+    mona.context.close()
+
+
+def test_rejected_after_the_final_round_reconsidered_and_recovered(
+    browser, live_server, org, recruiter, manager
+):
+    """The demo's seed-001 story (Nia Campbell): the employer turns her down after the final
+    round; she asks, with grace, for another chance; a manager grants the reconsideration
+    from the review queue with an interview time; she attends, and the page says recovered.
+    Every step is checked as the user sees it."""
+    job = JobFactory(
+        client=ClientFactory(organization=org, name="Harbour Bank"), title="Compliance analyst"
+    )
+    nia = services.candidate_create(
+        organization=org, name="Nia Campbell", email="nia.campbell@example.com", owner=recruiter
+    )
+    today_date = services.today()
+    for days_ago, kind, notes in [
+        (20, Kind.SUBMITTED, "Strong AML background."),
+        (12, Kind.ATTENDED, "First round went well."),
+        (2, Kind.ATTENDED, "Final round with Olivia and the head of risk."),
+    ]:
+        services.event_log(
+            candidate=nia,
+            kind=kind,
+            occurred_on=today_date - timedelta(days=days_ago),
+            notes=notes,
+            job=job,
+            recorded_by=recruiter,
+        )
+    today = human_date(today_date)  # as pages write dates: "2 Mar 2026"
+    where = f"({job.client.name}, {job.title})"
+    after_rejection = f"after a rejection on {today} {where}, reason: another candidate"
+    job_label = f"{job.title} — {job.client.name}"
+    pitch = (
+        "I respect your decision, but I'd love another chance to show how my skills align "
+        "with your needs"
+    )
+
+    # --- The recruiter records the employer's no -----------------------------------------
+    rita = _page(browser)
+    log_in(rita, live_server.url, recruiter.username, PASSWORD)
+    rita.goto(f"{live_server.url}/candidates/")
+    rita.get_by_role("link", name="Nia Campbell").click()
+    expect(rita.get_by_role("heading", level=1)).to_have_text("Nia Campbell")
+    expect(_status(rita)).to_have_text("Status: Clean")
+    # Not a misstep: no second-chance request to record yet.
+    expect(rita.get_by_text("Record a second-chance request")).to_have_count(0)
+
+    rita.get_by_text("Log an event").click()
+    log_event = rita.locator("#log-event")
+    log_event.get_by_label("What happened").select_option(Kind.REJECTED.value)
+    log_event.get_by_label("Job").select_option(label=job_label)
+    log_event.get_by_label("Reason").select_option(RejectionReason.ANOTHER_CANDIDATE.value)
+    log_event.get_by_label("Notes").fill(
+        "Turned down after the final round: another candidate had more regulatory reporting."
+    )
+    log_event.get_by_role("button", name="Log the event").click()
+
+    expect(_message(rita)).to_contain_text("“Rejected by the employer” logged for Nia Campbell.")
+    expect(_status(rita)).to_have_text("Status: Rejected")
+    expect(_explanation(rita)).to_have_text(
+        f"Rejected by the employer on {today} {where}, reason: another candidate; "
+        "the employer's no, not a misstep, and nothing has happened since"
+    )
+    expect(_header(rita).locator(".risk")).to_have_text("0")  # the employer's no weighs nothing
+    newest = rita.locator("ol.timeline > li").first
+    expect(newest).to_contain_text("Rejected by the employer · reason: another candidate")
+    expect(newest).to_contain_text("another candidate had more regulatory reporting")
+
+    # --- She asks for another chance: a reconsideration -----------------------------------
+    rita.get_by_text("Record a second-chance request").click()
+    request = rita.locator("#request")
+    expect(request.get_by_label("For the job")).to_have_value(str(job.pk))  # the rejection's
+    request.get_by_label("Their pitch").fill(pitch)
+    request.get_by_role("button", name="Record the request").click()
+
+    expect(_message(rita)).to_contain_text(
+        "Nia Campbell's request for a second chance is recorded."
+    )
+    expect(_status(rita)).to_have_text("Status: Requested")
+    requested = f"Second chance requested on {today} {where} {after_rejection}"
+    expect(_explanation(rita)).to_have_text(f"{requested}; waiting for a decision")
+    expect(rita.get_by_role("heading", name="Decide the second chance")).to_have_count(0)
+
+    # --- A manager sees it in the review queue, marked as a reconsideration, and grants it --
+    mona = _page(browser)
+    log_in(mona, live_server.url, manager.username, PASSWORD)
+    mona.get_by_role("navigation", name="Main").get_by_role("link", name="Review").click()
+    expect(mona.get_by_role("heading", level=1)).to_have_text("Second-chance review")
+    card = mona.get_by_role("article", name="Nia Campbell")
+    expect(card.locator(".reconsideration")).to_have_text(
+        f"A reconsideration: asked after the employer's no on {today} "
+        "(reason: another candidate), which is not a misstep."
+    )
+    expect(card.locator(".pitch")).to_have_text(pitch)
+    expect(card.locator(".badge-status")).to_have_text("Status: Requested")
+    expect(card.locator("ul.explanation")).to_have_text(f"{requested}; waiting for a decision")
+    interview = datetime.combine(today_date, time(9, 30))
+    card.get_by_label("Note").fill("Olivia will see her again: the other candidate withdrew.")
+    card.get_by_label("Interview on").fill(interview.strftime("%Y-%m-%dT%H:%M"))
+    card.get_by_role("button", name="Grant a second chance").click()
+
+    expect(_message(mona)).to_contain_text("Second chance granted to Nia Campbell.")
+    expect(mona.get_by_role("article", name="Nia Campbell")).to_have_count(0)
+    expect(mona.get_by_text("No request is waiting for a decision.")).to_be_visible()
+
+    # --- The recruiter sees the grant and its interview, then logs that she attended ------
+    rita.reload()
+    expect(_status(rita)).to_have_text("Status: Second chance")
+    expect(_explanation(rita)).to_have_text(
+        f"Second chance granted on {today} {where} {after_rejection}; "
+        "the interview has not happened yet"
+    )
+    granted = rita.locator("ol.timeline > li").first
+    expect(granted).to_contain_text("Second chance granted")
+    expect(granted).to_contain_text(
+        f"Interview on {interview:%a} {interview.day} {interview:%b %Y, %H:%M}"
+    )
+    expect(granted).to_contain_text("Olivia will see her again: the other candidate withdrew.")
+
+    rita.get_by_text("Log an event").click()
+    log_event = rita.locator("#log-event")
+    log_event.get_by_label("What happened").select_option(Kind.ATTENDED.value)
+    log_event.get_by_label("Job").select_option(label=job_label)
+    log_event.get_by_label("Notes").fill("Brought a worked example of a regulatory return.")
+    log_event.get_by_role("button", name="Log the event").click()
+
+    expect(_message(rita)).to_contain_text("“Attended interview” logged for Nia Campbell.")
+    expect(_status(rita)).to_have_text("Status: Recovered")
+    expect(_advice(rita)).to_have_text("Advice: Resubmit")
+    expect(_explanation(rita)).to_have_text(
+        f"Attended interview on {today} {where} {after_rejection}"
     )
     rita.context.close()
     mona.context.close()
