@@ -8,7 +8,8 @@ What it does, from scratch each time so that the pictures only depend on the cod
 2. starts `manage.py runserver` on a free port with DEBUG=1;
 3. drives Debian's headless Chromium with Playwright (tests/browser_helpers.py), logs in as
    the demo member who uses each page, and saves <page>-desktop.png (1280 px wide) and
-   <page>-phone.png (390 px wide), whole pages cut at 2400 px;
+   <page>-phone.png (390 px wide), whole pages cut at 2400 px; the shots that write (the
+   guard's override, and the refusal it must come after) come last, each from one page;
 4. stops the server.
 
 `--only candidate,review` takes just those pages. The server's output goes to
@@ -18,6 +19,7 @@ var/screenshots-server.log.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import socket
@@ -30,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,6 +51,7 @@ MAX_HEIGHT = 2400  # a longer page is cut: the top tells the story, and the file
 # Mirrors candidates/demo.py (MEMBERS, DEMO_PASSWORD); kept here so that this script needs
 # no Django of its own, only the running server.
 DEMO_PASSWORD = "second-chance-demo"  # noqa: S105 -- the documented demo password
+DEMO_TIME_ZONE = "Europe/London"
 DEMO_USERS = {
     "recruiter": "recruiter@demo.recovery.test",
     "headhunter": "headhunter@demo.recovery.test",
@@ -133,11 +137,60 @@ def _reminders(page: Page, base: str) -> None:
     page.goto(f"{base}/reminders/")
 
 
+# The guard: Leon Fischer is burned, so scheduling him another interview is refused, unless
+# an admin lets it through with a written reason (recorded as an override).
+LEON_JOB = "Forklift operator (nights) — Northgate Logistics"
+OVERRIDE_REASON = "Dave asked to see him once more: he now lives a ten-minute walk from the depot."
+
+
+def _schedule_leon(page: Page, base: str, override: str = "") -> None:
+    _candidate(page, base)
+    page.locator("#log-event summary").click()
+    form = page.locator("#log-event")
+    form.get_by_label("What happened").select_option("scheduled")
+    form.get_by_label("Job").select_option(label=LEON_JOB)
+    today = dt.datetime.now(ZoneInfo(DEMO_TIME_ZONE)).date()
+    interview = dt.datetime.combine(today + dt.timedelta(days=3), dt.time(10, 0))
+    form.get_by_label("Interview on").fill(f"{interview:%Y-%m-%dT%H:%M}")
+    if override:
+        form.get_by_label("Override the guard (admins only)").fill(override)
+    form.get_by_role("button", name="Log the event").click()
+
+
+def _guard_refused(page: Page, base: str) -> None:
+    _schedule_leon(page, base)
+    expect(page.locator("#log-event .errorlist")).to_contain_text("the advice is do not resubmit")
+
+
+def _guard_override(page: Page, base: str) -> None:
+    _schedule_leon(page, base, override=OVERRIDE_REASON)
+    expect(page.locator("#overrides")).to_contain_text(OVERRIDE_REASON)
+
+
+def _duplicate_warning(page: Page, base: str) -> None:
+    # The same name as Leon Fischer, and the same part before the @ of his email.
+    page.goto(f"{base}/candidates/")
+    page.get_by_role("link", name="Add a candidate").click()
+    page.get_by_label("Name").fill("Leon Fischer")
+    page.get_by_label("Email").fill("leon.fischer@gmail.com")
+    page.get_by_label("Phone").fill("07700 900461")
+    page.get_by_role("button", name="Add the candidate").click()
+    expect(page.get_by_text("Probably the same person as:")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
     user: str | None  # a key of DEMO_USERS; None: logged out
     open: Callable[[Page, str], None]
+    # The part of the page the picture is about: a page taller than MAX_HEIGHT is cut from
+    # just above it, rather than from the top, when it would be below the cut.
+    focus: str | None = None
+    # A shot that writes to the demo (an override), or that must come before one (the
+    # refusal): taken once, at both widths from the same page (the viewport resized), after
+    # every other shot, in this list's order. So the refusal never shows the override, and no
+    # other picture (the candidate page, its history of changes) shows what it wrote.
+    writes: bool = False
 
 
 SHOTS = [
@@ -156,6 +209,9 @@ SHOTS = [
     Shot("insights", "manager", _goto("/insights/")),
     Shot("members", "orgadmin", _goto("/members/")),
     Shot("reminders", "recruiter", _reminders),
+    Shot("guard-refused", "recruiter", _guard_refused, focus="#log-event", writes=True),
+    Shot("guard-override", "orgadmin", _guard_override, writes=True),
+    Shot("duplicate-warning", "recruiter", _duplicate_warning),
 ]
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 
@@ -238,37 +294,65 @@ def running_server(env: dict[str, str]) -> Iterator[str]:
 # --- Taking the pictures ----------------------------------------------------------------
 
 
-def _save(page: Page, path: Path) -> None:
+def _save(page: Page, path: Path, focus: str | None = None) -> None:
     height = page.evaluate("() => document.documentElement.scrollHeight")
     width = page.viewport_size["width"]
     if height > MAX_HEIGHT:
+        top = 0
+        if focus is not None:
+            box = page.evaluate(
+                "(s) => { const r = document.querySelector(s).getBoundingClientRect();"
+                " return [r.top + window.scrollY, r.bottom + window.scrollY]; }",
+                focus,
+            )
+            if box[1] > MAX_HEIGHT:
+                top = max(0, min(int(box[0]) - 24, height - MAX_HEIGHT))
         page.screenshot(
             path=path,
             full_page=True,
-            clip={"x": 0, "y": 0, "width": width, "height": MAX_HEIGHT},
+            clip={"x": 0, "y": top, "width": width, "height": MAX_HEIGHT},
         )
     else:
         page.screenshot(path=path, full_page=True)
 
 
+def _logged_in(browser: Browser, base: str, user: str | None, viewport: dict) -> Page:
+    context = browser.new_context(viewport=viewport, locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    if user is not None:
+        log_in(page, base, DEMO_USERS[user], DEMO_PASSWORD)
+    return page
+
+
+def _saved(page: Page, shot: Shot, width_name: str) -> Path:
+    page.wait_for_load_state("networkidle")
+    path = OUT / f"{shot.name}-{width_name}.png"
+    _save(page, path, shot.focus)
+    print(f"  {path.relative_to(ROOT)}", flush=True)
+    return path
+
+
 def take(browser: Browser, base: str, shots: list[Shot]) -> list[Path]:
     saved = []
-    users = dict.fromkeys(shot.user for shot in shots)
+    reading = [s for s in shots if not s.writes]
+    users = dict.fromkeys(shot.user for shot in reading)
     for width_name, viewport in WIDTHS.items():
         for user in users:
-            context = browser.new_context(viewport=viewport, locale="en-GB")
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            if user is not None:
-                log_in(page, base, DEMO_USERS[user], DEMO_PASSWORD)
-            for shot in (s for s in shots if s.user == user):
+            page = _logged_in(browser, base, user, viewport)
+            for shot in (s for s in reading if s.user == user):
                 shot.open(page, base)
-                page.wait_for_load_state("networkidle")
-                path = OUT / f"{shot.name}-{width_name}.png"
-                _save(page, path)
-                saved.append(path)
-                print(f"  {path.relative_to(ROOT)}", flush=True)
-            context.close()
+                saved.append(_saved(page, shot, width_name))
+            page.context.close()
+    first, *others = WIDTHS.items()
+    for shot in (s for s in shots if s.writes):
+        page = _logged_in(browser, base, shot.user, first[1])
+        shot.open(page, base)
+        saved.append(_saved(page, shot, first[0]))
+        for width_name, viewport in others:
+            page.set_viewport_size(viewport)
+            saved.append(_saved(page, shot, width_name))
+        page.context.close()
     return saved
 
 
