@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
+from .clock import latest_date
 from .duplicates import duplicates_for_new
 from .engine import MISSTEPS, Kind, Status, human_date, reasons_for
 from .models import (
@@ -110,9 +111,11 @@ class OverrideMixin:
 
 
 def _past_or_today(value: date | None, what: str = "The date") -> date | None:
+    """An event's or a risk note's date: not after today (`clock.latest_date`, the rule the
+    import applies too), nor before EARLIEST_DATE."""
     if value is None:
         return value
-    if value > timezone.localdate():
+    if value > latest_date():
         raise forms.ValidationError(f"{what} cannot be in the future.")
     if value < EARLIEST_DATE:
         raise forms.ValidationError(f"{what} must be after {human_date(EARLIEST_DATE)}.")

@@ -36,15 +36,18 @@ Choices the contract leaves open:
 - the line number is the line the row starts on, as a text editor counts (a note with a line
   break inside quotes makes a row span two lines);
 - safety limits: at most 50,000 lines after the header (every physical line counts, blank
-  or not, and nothing after that line is read), 25 MB per file, 10,000 characters per row,
-  no date more than a year ahead; every problem is counted, the first `MAX_LISTED` (by file,
-  then line) are kept, so that a hostile file costs a bounded answer.
+  or not, and nothing after that line is read), 25 MB per file, 10,000 characters per row;
+  every problem is counted, the first `MAX_LISTED` (by file, then line) are kept, so that a
+  hostile file costs a bounded answer;
+- no date after today: the forms' rule, from the same place (`clock.latest_date`), the
+  uploader's day counting as the form counts it.
 """
 
 from __future__ import annotations
 
 import csv
 import heapq
+import io
 import logging
 import re
 import time
@@ -55,7 +58,6 @@ from datetime import date, timedelta
 from functools import lru_cache, partial
 from typing import BinaryIO, TextIO, TypeVar
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
@@ -65,7 +67,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from . import services
-from .access import may_record_kind, may_write_note_as
+from .access import DECISION_KINDS, may_record_kind, may_write_note_as
+from .clock import latest_date
 from .duplicates import Person, name_key, probable_duplicates
 from .engine import (
     FLAG_KINDS,
@@ -73,6 +76,7 @@ from .engine import (
     LEVEL_MAX,
     LEVEL_MIN,
     MISSTEPS,
+    SECOND_CHANCE_KINDS,
     Dimension,
     EventFact,
     Kind,
@@ -121,7 +125,6 @@ MAX_ROW_CHARS = 10_000
 # No good row has a physical line longer than this: its cells hold at most MAX_ROW_CHARS, and
 # a quoted cell at most doubles them ("" for each quote inside).
 MAX_LINE_CHARS = 2 * MAX_ROW_CHARS + 1000
-FUTURE_LIMIT = relativedelta(years=1)
 # Lengths of the model fields the cells go into.
 MAX_EMAIL = 254
 MAX_NAME = 200
@@ -154,6 +157,113 @@ _EMPLOYER_REASONS = ", ".join(r.value for r in RejectionReason)
 # Kinds that need no job: the flag, and an admin's override (which may stand before a flag's
 # guarded row as well as a job's).
 NO_JOB_KINDS = FLAG_KINDS | {Kind.OVERRIDE}
+
+
+# --- What the import page says about the files ----------------------------------------------
+# Made from the engine's enums and the checks' own sets, so that the page lists exactly what
+# the checks take.
+
+
+@dataclass(frozen=True)
+class KindGroup:
+    heading: str
+    rule: str  # what the group's rows need, or who may import them
+    kinds: tuple[Kind, ...]
+
+
+def kind_groups() -> list[KindGroup]:
+    """Every event kind, once, in groups as the page lists them (in the enum's order within
+    each); a kind added to the engine lands in "Progress" until it is given a group."""
+    employer = tuple(k for k in Kind if k not in MISSTEPS and reasons_for(k))
+    decisions = " and ".join(DECISION_KINDS)
+    groups = [
+        KindGroup(
+            "Missteps",
+            "reason: one of the misstep reasons below",
+            tuple(k for k in Kind if k in MISSTEPS),
+        ),
+        KindGroup("The employer's no", "reason: one of the employer's reasons below", employer),
+        KindGroup(
+            "Second chances",
+            f"no reason; {decisions} are a manager's or an admin's",
+            tuple(k for k in Kind if k in SECOND_CHANCE_KINDS),
+        ),
+        KindGroup(
+            "Flags",
+            "no reason; client and job_title may be empty",
+            tuple(k for k in Kind if k in FLAG_KINDS),
+        ),
+        KindGroup(
+            "Admins only",
+            "an admin's: lets the next row through a guard; no reason; client and job_title "
+            "may be empty",
+            (Kind.OVERRIDE,),
+        ),
+    ]
+    grouped = {k for group in groups for k in group.kinds}
+    progress = tuple(k for k in Kind if k not in grouped)
+    return [*groups[:2], KindGroup("Progress", "no reason", progress), *groups[2:]]
+
+
+# The template offered for download (`import/template.csv`), and the page's example: good
+# rows (tests/test_views_import.py imports them).
+TEMPLATE_EVENT_ROWS = (
+    (
+        "ann@example.com",
+        "Ann Lee",
+        "Acme",
+        "Forklift operator",
+        Kind.SCHEDULED.value,
+        "2026-02-20",
+        "",
+        "Interview on 2 March",
+    ),
+    (
+        "ann@example.com",
+        "",
+        "Acme",
+        "Forklift operator",
+        Kind.NO_SHOW.value,
+        "2026-03-02",
+        Reason.COMMUTE.value,
+        "Bus cancelled",
+    ),
+    (
+        "bob@example.com",
+        "Bob Stone",
+        "Globex",
+        "Picker",
+        Kind.REJECTED.value,
+        "2026-03-04",
+        RejectionReason.ANOTHER_CANDIDATE.value,
+        "",
+    ),
+)
+NOTE_EXAMPLE_ROW = (
+    "ann@example.com",
+    Dimension.COMMUTE.value,
+    "4",
+    "rita@example.com",
+    "2026-03-03",
+    "Two buses each way",
+)
+
+
+def _csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def events_template() -> str:
+    """The events file's header and a few good rows, as CSV."""
+    return _csv_text(EVENT_COLUMNS, TEMPLATE_EVENT_ROWS)
+
+
+def notes_example() -> str:
+    return _csv_text(NOTE_COLUMNS, [NOTE_EXAMPLE_ROW])
 
 
 @dataclass(frozen=True)
@@ -495,11 +605,11 @@ def _email(value: str, column: str, line: int, problems: _Problems) -> str | Non
     if not value:
         problems.add(line, f"{column} is empty")
         return None
-    value = value.lower()
-    if not _is_email(value):
+    if not _is_email(value.lower()):
+        # Quoted as the file has it: the line is found by what it says.
         problems.add(line, f'{column} "{value}" is not an email address')
         return None
-    return value
+    return value.lower()
 
 
 def _date(value: str, column: str, line: int, problems: _Problems, latest: date) -> date | None:
@@ -516,7 +626,9 @@ def _date(value: str, column: str, line: int, problems: _Problems, latest: date)
         problems.add(line, f'{column} "{value}" is not a real date')
         return None
     if day > latest:
-        problems.add(line, f"{column} {value} is a date in the future (more than a year ahead)")
+        problems.add(
+            line, f"{column} {value} is in the future: no date may be after today ({latest})"
+        )
         return None
     return day
 
@@ -530,7 +642,7 @@ def _text(value: str, column: str, line: int, problems: _Problems) -> bool:
 
 @dataclass(frozen=True)
 class _Context:
-    # The latest date a row may hold: a year from today.
+    # The latest date a row may hold: today (`clock.latest_date`, the forms' rule).
     latest: date
     # The member whose rights the rows must stay within; None for the operator (command line).
     member: User | None
@@ -648,8 +760,9 @@ class _Mention:
     one bad row does not make its neighbours look wrong too."""
 
     line: int
-    email: str
+    email: str  # lowercased, as stored
     name: str
+    written: str  # the address as the file has it, for the messages that quote it
 
 
 def _parse(stream, columns, problems: _Problems, parse_row, ctx: _Context):
@@ -661,7 +774,9 @@ def _parse(stream, columns, problems: _Problems, parse_row, ctx: _Context):
     for line, cells in _records(text, columns, problems):
         email = cells["candidate_email"].lower()
         if email:
-            mentions.append(_Mention(line, email, cells.get("candidate_name", "")))
+            mentions.append(
+                _Mention(line, email, cells.get("candidate_name", ""), cells["candidate_email"])
+            )
         row = parse_row(line, cells, problems, ctx)
         if row is not None:
             rows.append(row)
@@ -730,25 +845,26 @@ def _check_candidates(
     emails = {m.email for m in event_mentions} | {m.email for m in note_mentions}
     existing = _existing_candidates(organization, emails)
     names: dict[str, str] = {}
-    first_line: dict[str, int] = {}
+    first: dict[str, _Mention] = {}
     for mention in event_mentions:
-        first_line.setdefault(mention.email, mention.line)
+        first.setdefault(mention.email, mention)
         if mention.name and mention.email not in names:
             names[mention.email] = mention.name
     _guard_rows(organization, event_rows, existing, _Problems(EVENTS_FILE, log), recorded_by)
-    for email, line in first_line.items():
+    # The messages quote the address as the line they name has it.
+    for email, mention in first.items():
         if email not in existing and email not in names:
             log.add(
                 EVENTS_FILE,
-                line,
-                f"candidate_name is empty and {email} is a new candidate: give a name",
+                mention.line,
+                f"candidate_name is empty and {mention.written} is a new candidate: give a name",
             )
     for mention in note_mentions:
-        if mention.email not in existing and mention.email not in first_line:
+        if mention.email not in existing and mention.email not in first:
             log.add(
                 NOTES_FILE,
                 mention.line,
-                f"{mention.email} is neither in the events file nor a candidate of "
+                f"{mention.written} is neither in the events file nor a candidate of "
                 f"{organization.name}",
             )
     return names
@@ -805,7 +921,10 @@ def check(
     the rows must stay within (None: the operator, from the command line). `organization` may
     be unsaved (the command creates it only when the files are good)."""
     log = _ErrorLog()
-    ctx = _Context(latest=services.today() + FUTURE_LIMIT, member=recorded_by)
+    # The uploader's day as their forms count it (the worker's check counts the same);
+    # the command line's is the organization's.
+    zone = recorded_by.time_zone if recorded_by is not None else ""
+    ctx = _Context(latest=latest_date(zone), member=recorded_by)
     event_rows, event_mentions = _parse(
         events, EVENT_COLUMNS, _Problems(EVENTS_FILE, log), _event_row, ctx
     )

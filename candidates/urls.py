@@ -59,6 +59,7 @@ urlpatterns = [
     path("jobs/<int:pk>/edit/", clients.job_edit, name="job_edit"),
     # Data in and pictures out.
     path("import/", imports.import_upload, name="import"),
+    path("import/template.csv", imports.import_template, name="import_template"),
     path("insights/", insights.insights, name="insights"),
     # Organization admins.
     path("members/", members.member_list, name="members"),

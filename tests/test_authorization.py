@@ -324,6 +324,7 @@ TABLE: dict[str, Url] = {
         },
     ),
     "candidates:import": Url(roles=RECORDERS, post=events_file),
+    "candidates:import_template": Url(roles=RECORDERS),
     "candidates:insights": Url(),
     "candidates:members": Url(
         roles=ADMINS,

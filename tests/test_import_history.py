@@ -341,7 +341,11 @@ def test_bad_file_reports_every_bad_line_with_what_is_wrong(org):
         ),
         ("events", 11, 'client is empty (required for kind "attended")'),
         ("events", 11, 'job_title is empty (required for kind "attended")'),
-        ("events", 12, "occurred_on 2031-01-01 is a date in the future (more than a year ahead)"),
+        (
+            "events",
+            12,
+            "occurred_on 2031-01-01 is in the future: no date may be after today (2026-11-25)",
+        ),
         (
             "events",
             13,
@@ -405,13 +409,50 @@ def test_a_client_without_a_job_is_an_error_even_for_a_flag(org):
     ]
 
 
-def test_a_date_up_to_a_year_ahead_is_accepted(org):
-    result = run(org, events_csv("ana@example.com,Ana,Acme,Picker,scheduled,2027-11-25,,"))
-    assert result.ok
-    result = run(org, events_csv("ana@example.com,Ana,Acme,Picker,scheduled,2027-11-26,,"))
+def test_a_date_today_is_accepted_and_tomorrow_refused_as_by_the_forms(org):
+    """The one date rule (clock.latest_date), for events and notes alike."""
+    result = run(
+        org,
+        events_csv("ana@example.com,Ana,Acme,Picker,scheduled,2026-11-25,,"),
+        notes_csv("ana@example.com,trust,2,a@b.test,2026-11-25,"),
+    )
+    assert result.ok, result.errors
+    result = run(
+        org,
+        events_csv("ben@example.com,Ben,Acme,Picker,scheduled,2026-11-26,,"),
+        notes_csv("ana@example.com,trust,2,a@b.test,2026-11-26,"),
+    )
     assert messages(result) == [
-        ("events", 2, "occurred_on 2027-11-26 is a date in the future (more than a year ahead)")
+        (
+            "events",
+            2,
+            "occurred_on 2026-11-26 is in the future: no date may be after today (2026-11-25)",
+        ),
+        (
+            "risk notes",
+            2,
+            "noted_on 2026-11-26 is in the future: no date may be after today (2026-11-25)",
+        ),
     ]
+
+
+def test_the_uploaders_day_counts_as_in_their_forms(org, recruiter, time_machine):
+    """At 20:00 UTC it is already tomorrow in Auckland: a recruiter there may import a row
+    dated their today (their forms take it), not the day after; the command line (no member)
+    keeps to the organization's day."""
+    time_machine.move_to(datetime(2026, 11, 25, 20, tzinfo=UTC), tick=False)
+    recruiter.time_zone = "Pacific/Auckland"
+    recruiter.save()
+    theirs = events_csv("ana@example.com,Ana,Acme,Picker,attended,2026-11-26,,")
+    plan = importer.check(organization=org, events=theirs, recorded_by=recruiter)
+    assert plan.ok, plan.errors
+    later = events_csv("ana@example.com,Ana,Acme,Picker,attended,2026-11-27,,")
+    plan = importer.check(organization=org, events=later, recorded_by=recruiter)
+    assert [e.message for e in plan.errors] == [
+        "occurred_on 2026-11-27 is in the future: no date may be after today (2026-11-26)"
+    ]
+    theirs.seek(0)
+    assert not importer.check(organization=org, events=theirs).ok
 
 
 def test_iso_forms_other_than_yyyy_mm_dd_are_refused(org):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -537,6 +538,52 @@ def test_bad_event_input_is_shown_with_what_was_typed_and_nothing_is_written(
     assert fresh(c).status == "clean"
 
 
+# --- One date rule: not after today (clock.latest_date, the import's rule too) --------------
+
+
+@pytest.mark.parametrize("days_ahead,accepted", [(0, True), (1, False)])
+def test_an_event_and_a_note_may_be_dated_today_not_tomorrow(
+    client, org, recruiter, days_ahead, accepted
+):
+    c = make(org, "ann@example.com", "Ann Archer")
+    client.force_login(recruiter)
+    day = (today() + timedelta(days=days_ahead)).isoformat()
+    event = client.post(
+        action_url("log_event", c), {"kind": "late", "occurred_on": day, "reason": "commute"}
+    )
+    note = client.post(
+        action_url("add_note", c), {"dimension": "trust", "level": "2", "noted_on": day}
+    )
+    if accepted:
+        assert (event.status_code, note.status_code) == (302, 302)
+        assert Event.objects.get().occurred_on.isoformat() == day
+        assert RiskNote.objects.get().noted_on.isoformat() == day
+    else:
+        assert event.context["event_form"].errors["occurred_on"] == [
+            "The date cannot be in the future."
+        ]
+        assert note.context["note_form"].errors["noted_on"] == ["The date cannot be in the future."]
+        assert not Event.objects.exists() and not RiskNote.objects.exists()
+
+
+def test_a_member_whose_day_has_begun_may_date_an_event_their_today(client, org, recruiter):
+    """Auckland is a day ahead of the server's zone (UTC) in the evening: the member's today is
+    not in the future (the form offers it), their tomorrow is."""
+    recruiter.time_zone = "Pacific/Auckland"
+    recruiter.save()
+    c = make(org, "ann@example.com", "Ann Archer")
+    client.force_login(recruiter)
+    with time_machine.travel(datetime(2026, 3, 2, 20, 0, tzinfo=UTC), tick=False):
+        offered = client.get(detail_url(c)).context["event_form"].initial["occurred_on"]
+        assert offered == date(2026, 3, 3)
+        late = {"kind": "late", "reason": "commute"}
+        refused = client.post(action_url("log_event", c), {**late, "occurred_on": "2026-03-04"})
+        assert refused.status_code == 200
+        accepted = client.post(action_url("log_event", c), {**late, "occurred_on": "2026-03-03"})
+        assert accepted.status_code == 302
+    assert Event.objects.get().occurred_on == date(2026, 3, 3)
+
+
 def test_event_on_another_organizations_job_is_404(client, org, other_org, recruiter):
     their_job = JobFactory(client__organization=other_org)
     c = make(org, "ann@example.com")
@@ -930,8 +977,9 @@ def test_upcoming_interview_time_is_shown_on_the_candidate(client, org, manager)
 
 
 def test_a_flag_dated_in_the_future_does_not_stand_yet(client, org, recruiter):
-    """Imports accept dates up to a year ahead: a future flag burns nobody today (the engine's
-    as-of rule), so the page must not offer to clear it nor refuse a new one."""
+    """A flag dated after today (an admin's, or a member's whose day is ahead of the
+    organization's) burns nobody today (the engine's as-of rule), so the page must not offer
+    to clear it nor refuse a new one."""
     candidate = services.candidate_create(organization=org, email="f@example.com", name="Fay")
     EventFactory(
         candidate=candidate,

@@ -4,13 +4,18 @@ directly (tests/test_import_jobs.py runs a real worker)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from candidates import importer
+from candidates import importer, services
+from candidates.engine import Kind, Reason, RejectionReason
 from candidates.forms import IMPORT_MAX_BYTES
 from candidates.models import Candidate, Client, Event, ImportJob, Job, RiskNote
 
@@ -19,6 +24,8 @@ from .factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 IMPORT = reverse("candidates:import")
+TEMPLATE = reverse("candidates:import_template")
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 HEADER = "candidate_email,candidate_name,client,job_title,kind,occurred_on,reason,notes\n"
 NOTES_HEADER = "candidate_email,dimension,level,author_email,noted_on,note\n"
@@ -237,4 +244,115 @@ def test_a_nul_byte_in_utf8_text_is_reported_not_a_500(client, recruiter):
     client.force_login(recruiter)
     response = client.post(IMPORT, {"events": upload("events.csv", GOOD_EVENTS + "\x00,,\n")})
     assert response.status_code == 200
+    assert nothing_written()
+
+
+# --- What the page says about the files ------------------------------------------------------
+
+
+def format_section(page: str) -> str:
+    return page.split('id="import-format-heading"')[1].split("</section>")[0]
+
+
+def test_the_page_lists_every_kind_with_its_label_and_every_reason(client, recruiter):
+    """From the engine's enums: a kind or a reason added there appears here."""
+    client.force_login(recruiter)
+    section = format_section(text_of(client.get(IMPORT))).replace("&#x27;", "'")
+    for kind in Kind:
+        assert f"<li><code>{kind.value}</code> {kind.label}</li>" in section
+    listed = sum(len(group.kinds) for group in importer.kind_groups())
+    assert listed == len(Kind) == len({k for g in importer.kind_groups() for k in g.kinds})
+    misstep_line = section.split("a misstep's reason:")[1].split("</li>")[0]
+    assert re.findall(r"<code>(\w+)</code>", misstep_line) == [r.value for r in Reason]
+    employer_line = section.split("for <code>rejected</code>:")[1].split("</li>")[0]
+    assert re.findall(r"<code>(\w+)</code>", employer_line) == [r.value for r in RejectionReason]
+
+
+def test_the_example_lines_are_shown_whole_and_wrap(client, recruiter):
+    """Every example line is on the page in full, and the box wraps them rather than hiding
+    their end behind a scroll bar."""
+    client.force_login(recruiter)
+    page = text_of(client.get(IMPORT))
+    samples = re.findall(r'<pre class="small import-sample">(.*?)</pre>', page, re.S)
+    assert samples[0].splitlines() == importer.events_template().splitlines()
+    assert samples[1].splitlines() == importer.notes_example().splitlines()
+    css = (ROOT / "static/css/pages.css").read_text()
+    rule = css.split(".import-sample {")[1].split("}")[0]
+    assert "white-space: pre-wrap" in rule and "overflow-wrap: anywhere" in rule
+    assert "overflow-x" not in rule
+
+
+def test_the_page_states_the_date_rule(client, recruiter):
+    client.force_login(recruiter)
+    section = format_section(text_of(client.get(IMPORT)))
+    today = services.today()
+    assert f"no date may be after today</strong> ({today.day} {today:%b %Y})" in section
+
+
+def test_the_template_downloads_with_its_header_and_good_rows(client, recruiter):
+    client.force_login(recruiter)
+    response = client.get(TEMPLATE)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="recovery-events-template.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert tuple(rows[0]) == importer.EVENT_COLUMNS
+    assert 2 <= len(rows) - 1 <= 3
+    assert f'href="{TEMPLATE}"' in text_of(client.get(IMPORT))
+    # Its rows are good ones: uploaded as they are, they import.
+    page = text_of(import_files(client, {"events": upload("template.csv", response.content)}))
+    assert "Imported: 2 candidates, 2 clients, 2 jobs, 3 events, 0 risk notes." in page
+
+
+def test_the_template_is_for_those_who_may_import(client, manager):
+    assert client.get(TEMPLATE).status_code == 302  # to the login page
+    client.force_login(manager)
+    assert client.get(TEMPLATE).status_code == 403
+
+
+def test_the_error_table_quotes_the_file_exactly(client, recruiter):
+    """What the file said, as it said it: no capital letter added, no address lowercased."""
+    client.force_login(recruiter)
+    events = HEADER + (
+        ",Ann Lee,Acme,Picker,attended,2026-03-02,,\n"
+        "Ben@Example,Ben,Acme,Picker,attended,2026-03-02,,\n"
+        "Cy@Example.com,,Acme,Picker,attended,2026-03-02,,\n"
+    )
+    notes = NOTES_HEADER + f"Nobody@Example.com,trust,2,{recruiter.email},2026-03-03,\n"
+    response = client.post(
+        IMPORT, {"events": upload("e.csv", events), "risk_notes": upload("n.csv", notes)}
+    )
+    cells = re.findall(r'<td data-label="What is wrong">(.*?)</td>', text_of(response))
+    assert cells == [
+        "candidate_email is empty",
+        "candidate_email &quot;Ben@Example&quot; is not an email address",
+        "candidate_name is empty and Cy@Example.com is a new candidate: give a name",
+        f"Nobody@Example.com is neither in the events file nor a candidate of "
+        f"{recruiter.organization.name}",
+    ]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("days_ahead,accepted", [(0, True), (1, False)])
+def test_an_upload_may_be_dated_today_not_tomorrow(client, recruiter, days_ahead, accepted):
+    """The forms' rule (clock.latest_date), for the events and the risk notes alike."""
+    client.force_login(recruiter)
+    day = services.today() + timedelta(days=days_ahead)
+    events = HEADER + f"ann@example.com,Ann Lee,Acme,Picker,attended,{day},,\n"
+    notes = NOTES_HEADER + f"ann@example.com,trust,2,{recruiter.email},{day},\n"
+    files = {"events": upload("e.csv", events), "risk_notes": upload("n.csv", notes)}
+    if accepted:
+        page = text_of(import_files(client, files))
+        assert "Imported: 1 candidate, 1 client, 1 job, 1 event, 1 risk note." in page
+        return
+    cells = re.findall(
+        r'<td data-label="What is wrong">(.*?)</td>', text_of(client.post(IMPORT, files))
+    )
+    today = services.today()
+    assert cells == [
+        f"occurred_on {day} is in the future: no date may be after today ({today})",
+        f"noted_on {day} is in the future: no date may be after today ({today})",
+    ]
     assert nothing_written()

@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import importer
 from ..access import RECORDERS, get_for_org, member_required, org_of, scoped
+from ..clock import latest_date
+from ..engine import LEVEL_MAX, LEVEL_MIN, Dimension, Reason, RejectionReason
 from ..forms import IMPORT_MAX_BYTES, ImportForm
 from ..models import ImportJob
 
@@ -74,5 +76,34 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             "refresh": REFRESH_SECONDS if job is not None and job.is_open else None,
             "max_mb": IMPORT_MAX_BYTES // 1024 // 1024,
             "user_email": request.user.email,
+            **_guide(),
         },
     )
+
+
+def _guide() -> dict:
+    """What the page says about the files, from the importer's and the engine's own lists."""
+    return {
+        "kind_groups": importer.kind_groups(),
+        "reasons": [r.value for r in Reason],
+        "employer_reasons": [r.value for r in RejectionReason],
+        "dimensions": [d.value for d in Dimension],
+        "level_min": LEVEL_MIN,
+        "level_max": LEVEL_MAX,
+        # The member's own day when theirs has begun (the rule the forms and the import use).
+        "latest_date": latest_date(),
+        "events_example": "\n".join(importer.events_template().splitlines()),
+        "notes_example": "\n".join(importer.notes_example().splitlines()),
+    }
+
+
+TEMPLATE_FILENAME = "recovery-events-template.csv"
+
+
+@member_required(*RECORDERS)
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The events file's header and a few good rows, to fill in (the page's example)."""
+    response = HttpResponse(importer.events_template(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILENAME}"'
+    return response
