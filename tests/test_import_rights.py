@@ -63,7 +63,7 @@ def test_a_recorder_cannot_import_a_decision_on_a_second_chance(client, request,
     assert "Nothing was imported" in text
     for line in (3, 4):
         assert f'<td data-label="Line" class="num">{line}</td>' in text
-    assert "Only a manager or an admin may record a decision" in text
+    assert "only a manager or an admin may record a decision" in text
     assert not Candidate.objects.exists() and not Event.objects.exists()
 
 
@@ -108,7 +108,7 @@ def test_through_the_web_a_note_in_a_colleagues_name_is_a_bad_line(client, recru
     text = page(response)
     assert '<td data-label="File">risk notes</td>' in text
     assert '<td data-label="Line" class="num">3</td>' in text
-    assert f"Author_email must be your own address ({recruiter.email})" in text
+    assert f"author_email must be your own address ({recruiter.email})" in text
     assert not RiskNote.objects.exists() and not Candidate.objects.exists()
 
 
