@@ -193,6 +193,9 @@ def write_with_importer(organization, numbered_histories, start) -> None:
         email = f"c{number}@example.com"
         # A candidate with no event still needs a row to exist: an attended interview.
         rows = history["events"] or [(Kind.ATTENDED, -1, Reason.OTHER, 0)]
+        # An import takes no date after today (clock.latest_date, as the forms): future-dated
+        # histories come in through the services.
+        rows = [(kind, min(offset, 0), reason, job) for kind, offset, reason, job in rows]
         for i, (kind, offset, reason, job_index) in enumerate(rows):
             client, job = ("", "") if kind in FLAG_KINDS else ("Acme", f"Job {job_index}")
             if kind in GUARDED_KINDS:
@@ -207,6 +210,7 @@ def write_with_importer(organization, numbered_histories, start) -> None:
                 f"row {i}\n"
             )
         for i, (dimension, level, author, offset) in enumerate(history["notes"]):
+            offset = min(offset, 0)
             notes.write(
                 f"{email},{dimension},{level},{author},{start + timedelta(days=offset)},n{i}\n"
             )
