@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404
 from django.utils import timezone
 
+from . import services
 from .clock import latest_date
 from .duplicates import duplicates_for_new
 from .engine import MISSTEPS, Kind, Status, human_date, reasons_for
@@ -351,7 +352,6 @@ class RiskNoteForm(SubmittedOnce):
 # after a refusal (they may ask again), or after the employer's no (a reconsideration).
 # Granted, pending, clean, recovered: not. Burned: the guard refuses it in the service, in
 # the explanation's words (and an admin may override it).
-REQUESTABLE = {Status.STUMBLED.value, Status.REFUSED.value, Status.REJECTED.value}
 
 
 class SecondChanceRequestForm(OverrideMixin, JobFormMixin, SubmittedOnce):
@@ -381,14 +381,11 @@ class SecondChanceRequestForm(OverrideMixin, JobFormMixin, SubmittedOnce):
 
     def clean(self):
         data = super().clean()
-        status = self.candidate.status
-        if status not in REQUESTABLE and status != Status.BURNED:
-            raise forms.ValidationError(
-                {
-                    Status.REQUESTED.value: "A request is already waiting for a decision.",
-                    Status.SECOND_CHANCE.value: "A second chance is already granted.",
-                }.get(status, "There is no misstep to ask a second chance for.")
-            )
+        # A burned candidate goes on to the guard, which an admin may override.
+        if self.candidate.status != Status.BURNED and (
+            problem := services.request_refusal(self.candidate)
+        ):
+            raise forms.ValidationError(problem)
         return data
 
 
@@ -421,6 +418,19 @@ class SecondChanceDecideForm(JobFormMixin, SubmittedOnce):
         "(past or coming).",
     )
     job = OrgJobField(label="For the job")
+    email_candidate = forms.BooleanField(
+        label="Email the decision to the candidate",
+        required=False,
+        initial=True,
+        help_text="A grant goes with the interview as a calendar invitation and the "
+        "preparation checklist; a refusal in your organization's respectful words.",
+    )
+    place = forms.CharField(
+        label="Where",
+        required=False,
+        max_length=300,
+        help_text="When granting with an email: the address or the video link.",
+    )
 
     def __init__(self, *args, candidate: Candidate, **kwargs):
         super().__init__(*args, **kwargs)

@@ -532,6 +532,12 @@ class StatusCount(models.Model):
         return f"{self.organization_id} {self.status}: {self.count}"
 
 
+class EventSource(models.TextChoices):
+    MEMBER = "", "A member or an import"
+    CANDIDATE = "candidate", "The candidate, by private link"
+    CLIENT = "client", "The client, by private link"
+
+
 class Event(models.Model):
     """One dated thing in a candidate's process; history order is (occurred_on, id)."""
 
@@ -553,6 +559,14 @@ class Event(models.Model):
     interview_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="recorded_events"
+    )
+    # Who wrote it when it came through a private link rather than a member (outreach/).
+    source = models.CharField(max_length=20, choices=EventSource.choices, blank=True, default="")
+    source_name = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="For a client's decision by link: the name and the client they gave.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

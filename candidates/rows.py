@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import ADVICE_CHOICES, STATUS_CHOICES, Candidate, Event, RiskNote
+from .models import ADVICE_CHOICES, STATUS_CHOICES, Candidate, Event, EventSource, RiskNote
 from .templatetags.notes import preview
 
 STATUS_LABELS, ADVICE_LABELS = dict(STATUS_CHOICES), dict(ADVICE_CHOICES)
@@ -118,6 +118,18 @@ def _correct(prefix: str, pk: int, allowed: set[int], what: str) -> SafeString:
     )
 
 
+def recorded_by(e: Event) -> SafeString:
+    """Who recorded an event, in the history's words."""
+    if e.source == EventSource.CANDIDATE:
+        return format_html(
+            "<strong>In the candidate's own words</strong>, received {} by private link",
+            moment(e.created_at),
+        )
+    if e.source == EventSource.CLIENT:
+        return format_html("Decided by {}, by link", e.source_name)
+    return format_html("Recorded by {}", e.recorded_by or "an import")
+
+
 def _event(e: Event, prefix: str, allowed: set[int]) -> SafeString:
     parts = [
         format_html(
@@ -145,8 +157,8 @@ def _event(e: Event, prefix: str, allowed: set[int]) -> SafeString:
         )
     parts.append(
         format_html(
-            '<div class="muted small">Recorded by {}{}</div>',
-            str(e.recorded_by) if e.recorded_by else "an import",
+            '<div class="muted small">{}{}</div>',
+            recorded_by(e),
             _correct(prefix, e.pk, allowed, "event"),
         )
     )

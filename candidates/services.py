@@ -644,6 +644,8 @@ def event_log(
     interview_at: datetime | None = None,
     submission: uuid.UUID | None = None,
     override_reason: str = "",
+    source: str = "",
+    source_name: str = "",
 ) -> Event:
     """Record one event of a candidate's history and re-evaluate the candidate. A form's
     `submission` key makes a second post of the same form raise AlreadySaved. A guarded kind
@@ -672,6 +674,8 @@ def event_log(
         job=job,
         recorded_by=recorded_by,
         interview_at=interview_at,
+        source=source,
+        source_name=source_name,
     )
     event.full_clean()
     _set_audit(event, user=recorded_by, reason="")
@@ -802,6 +806,20 @@ def risk_note_delete(*, risk_note: RiskNote, reason: str, deleted_by: User | Non
     reevaluate([candidate_id])
 
 
+REQUESTABLE = {Status.STUMBLED.value, Status.REFUSED.value, Status.REJECTED.value}
+
+
+def request_refusal(candidate: Candidate) -> str:
+    """Why this candidate cannot ask for a second chance now ("" when they can)."""
+    if candidate.status in REQUESTABLE:
+        return ""
+    return {
+        Status.REQUESTED.value: "A request is already waiting for a decision.",
+        Status.SECOND_CHANCE.value: "A second chance is already granted.",
+        Status.BURNED.value: "The candidate is burned: do not resubmit.",
+    }.get(candidate.status, "There is no misstep to ask a second chance for.")
+
+
 def second_chance_request(
     *,
     candidate: Candidate,
@@ -811,7 +829,10 @@ def second_chance_request(
     occurred_on: date | None = None,
     submission: uuid.UUID | None = None,
     override_reason: str = "",
+    source: str = "",
 ) -> Event:
+    """`source`: EventSource.CANDIDATE when the candidate wrote it through their private
+    link (outreach.services.request_by_link)."""
     return event_log(
         candidate=candidate,
         kind=Kind.SECOND_CHANCE_REQUESTED,
@@ -821,6 +842,7 @@ def second_chance_request(
         recorded_by=recorded_by,
         submission=submission,
         override_reason=override_reason,
+        source=source,
     )
 
 
@@ -835,6 +857,8 @@ def second_chance_decide(
     interview_at: datetime | None = None,
     submission: uuid.UUID | None = None,
     answering_request: bool = False,
+    source: str = "",
+    source_name: str = "",
 ) -> Event:
     """Grant or refuse; the decision answers the latest request, so by default it is for the
     job that request was made for (from the candidate page and the review queue alike).
@@ -855,6 +879,8 @@ def second_chance_decide(
                 occurred_on=occurred_on,
                 interview_at=interview_at,
                 submission=submission,
+                source=source,
+                source_name=source_name,
             )
     if job is None:
         request = (
@@ -873,6 +899,8 @@ def second_chance_decide(
         recorded_by=decided_by,
         interview_at=interview_at if grant else None,
         submission=submission,
+        source=source,
+        source_name=source_name,
     )
 
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "axes",
     "candidates",
     "reminders",
+    "outreach",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Emails to candidates wait in an outbox (outreach/delivery.py), sent like reminders.
+    "send-candidate-emails": {
+        "task": "outreach.tasks.send_candidate_emails",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "send-reminder-digests": {
         "task": "reminders.tasks.send_digests",
         "schedule": crontab(minute="*/15"),
@@ -344,3 +351,7 @@ LOGGING = {
 # A Celery worker logs what its tasks print, at WARNING unless told otherwise. The console
 # email backend prints every email it "sends": that is news, not a problem.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+
+# The public pages' rate limit (outreach/views.py, django-ratelimit) counts on the cache;
+# with Redis down it lets requests through rather than refusing everyone.
+RATELIMIT_FAIL_OPEN = True

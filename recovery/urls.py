@@ -23,5 +23,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reminders/", include("reminders.urls")),
+    path("", include("outreach.urls")),
     path("", include("candidates.urls")),
 ]

@@ -334,6 +334,33 @@ TABLE: dict[str, Url] = {
             "role": "recruiter",
         },
     ),
+    # The candidate and the client in the loop (outreach/).
+    "outreach:request_link": Url(
+        kwargs={"pk": "stumbled"},
+        roles=RECORDERS,
+        get=None,
+        post=lambda w, u: {"job": w.job.pk, "email": "on"},
+    ),
+    "outreach:link_revoke": Url(
+        kwargs={"pk": "link"}, roles=RECORDERS, get=None, post=lambda w, u: {}
+    ),
+    "outreach:brief_make": Url(
+        kwargs={"pk": "requested"},
+        query=lambda w: {"job": w.job.pk, "show": "notes"},
+        names=True,
+    ),
+    "outreach:brief_share": Url(
+        kwargs={"pk": "requested"},
+        roles=(HEADHUNTER, MANAGER, ADMIN),
+        get=None,
+        post=lambda w, u: {"job": w.job.pk},
+        names=True,
+    ),
+    # Not a decision: refused with a message, and nothing written.
+    "outreach:decision_email": Url(
+        kwargs={"pk": "plain", "event_pk": "event"}, get=None, post=lambda w, u: {}
+    ),
+    "outreach:templates": Url(roles=DECIDERS),
     "candidates:member_edit": Url(
         kwargs={"pk": "member"},
         roles=ADMINS,
@@ -348,6 +375,12 @@ SKIPPED_PREFIXES = {
     "media/": "uploaded files are not served by Django",
 }
 SKIPPED_NAMES = {
+    "outreach:request": "a public page opened by a private token: tests/test_outreach.py "
+    "answers every wrong, expired, used and revoked token with the same 404",
+    "outreach:brief": "a public page opened by a private token: tests/test_outreach.py",
+    "outreach:opt_out": "a public page opened by a signed token: tests/test_outreach.py",
+    "outreach:template_edit": "names no object (one of four fixed kinds, of the member's own "
+    "organization): tests/test_outreach.py tries it as every role",
     "password_reset_confirm": "needs a one-time token from an email: "
     "test_password_reset_confirm_answers_every_requester_as_it_should below walks it",
 }

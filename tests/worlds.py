@@ -12,6 +12,8 @@ from django.utils import timezone
 from candidates import services
 from candidates.engine import Kind, Reason
 from candidates.models import Candidate, Client, Event, Job, Merge, Organization, RiskNote, User
+from outreach import services as outreach_services
+from outreach.models import LinkPurpose, PrivateLink
 from reminders.models import Reminder
 from reminders.services import reminder_create
 
@@ -39,6 +41,7 @@ class World:
     note: RiskNote  # the plain candidate's, written by the recruiter
     reminder: Reminder  # the recruiter's
     merge: Merge  # a twin record of the plain candidate, merged into it
+    link: PrivateLink  # the stumbled candidate's private link to ask for a second chance
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -108,7 +111,12 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
     merge = services.candidates_merge(
         kept=plain, merged=twin, reason=words["merge"], merged_by=recruiter
     )
+    stumbled.refresh_from_db()
+    link = outreach_services.link_create(
+        candidate=stumbled, job=job, purpose=LinkPurpose.REQUEST, by=recruiter
+    )
     world = World(
+        link=link,
         org=org,
         users=users,
         member=member,

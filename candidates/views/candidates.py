@@ -19,6 +19,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from outreach import selectors as outreach_selectors
+from outreach import services as outreach_services
 from reminders import selectors as reminder_selectors
 from reminders.rules import why_no_reminder
 
@@ -266,6 +268,9 @@ def _detail(
         "candidates/candidate_detail.html",
         {
             "reminders": reminder_selectors.for_candidate(candidate),
+            "loop": outreach_selectors.for_candidate(candidate, page.events),
+            "loop_jobs": jobs,
+            "new_link": request.session.pop("outreach_new_link", None),
             "missing_follow_up": reminder_selectors.missing_follow_up(candidate, page.events),
             "candidate": candidate,
             "page": page,
@@ -432,7 +437,7 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = SecondChanceDecideForm(request.POST, candidate=candidate, jobs=jobs)
     if form.is_valid():
         try:
-            services.second_chance_decide(
+            event = services.second_chance_decide(
                 candidate=candidate,
                 decided_by=request.user,
                 answering_request=True,
@@ -445,7 +450,13 @@ def second_chance_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, " ".join(exc.messages))
             return back_to(request, candidate)
         verdict = "granted" if form.grant else "refused"
-        return _saved(request, candidate, f"Second chance {verdict} for {candidate.name}.")
+        said = outreach_services.decision_told(
+            event=event,
+            by=request.user,
+            wanted=form.cleaned_data["email_candidate"],
+            place=form.cleaned_data["place"],
+        )
+        return _saved(request, candidate, f"Second chance {verdict} for {candidate.name}.{said}")
     return _detail(request, candidate, jobs, decide_form=form)
 
 

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from outreach import services as outreach_services
+
 from .. import selectors, services
 from ..access import DECIDERS, get_for_org, member_required, org_of, scoped
 from ..engine import Status
@@ -56,7 +58,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             return redirect(_queue_url(request))
         if form.is_valid():
             try:
-                services.second_chance_decide(
+                event = services.second_chance_decide(
                     candidate=candidate,
                     decided_by=request.user,
                     answering_request=True,
@@ -65,10 +67,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             except (services.AlreadySaved, ValidationError):
                 messages.info(request, f"{candidate.name}'s request has already been decided.")
                 return redirect(_queue_url(request))
+            said = outreach_services.decision_told(
+                event=event,
+                by=request.user,
+                wanted=form.cleaned_data["email_candidate"],
+                place=form.cleaned_data["place"],
+            )
             if form.grant:
-                messages.success(request, f"Second chance granted to {candidate.name}.")
+                messages.success(request, f"Second chance granted to {candidate.name}.{said}")
             else:
-                messages.success(request, f"Second chance refused for {candidate.name}.")
+                messages.success(request, f"Second chance refused for {candidate.name}.{said}")
             return redirect(_queue_url(request))
         failed = form
 

@@ -1,0 +1,58 @@
+"""What the candidate page shows of the loop: three queries whatever the history's size."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from candidates.engine import Kind
+from candidates.models import Candidate, Event
+
+from .models import CandidateEmail, EmailKind, OptOut, PrivateLink
+
+SHORT_NAMES = {
+    EmailKind.LINK: "The link to ask",
+    EmailKind.ACKNOWLEDGEMENT: "The acknowledgement",
+    EmailKind.GRANT: "Grant",
+    EmailKind.REFUSAL: "Refusal",
+}
+RECENT_EMAILS = 10
+
+
+@dataclass
+class Loop:
+    links: list[PrivateLink]
+    emails: list[CandidateEmail]
+    opted_out: OptOut | None
+    # The latest decision, when it was never emailed: the page offers to email it.
+    unsent_decision: Event | None
+
+
+def for_candidate(candidate: Candidate, events: Sequence[Event]) -> Loop:
+    now = timezone.now()
+    links = list(
+        PrivateLink.objects.filter(
+            candidate=candidate, used_at=None, revoked_at=None, expires_at__gt=now
+        )
+        .select_related("job__client", "created_by")
+        .order_by("-created_at")
+    )
+    emails = list(
+        CandidateEmail.objects.filter(candidate=candidate).order_by("-created_at", "-id")[
+            :RECENT_EMAILS
+        ]
+    )
+    for email in emails:
+        email.short_name = SHORT_NAMES[email.kind]
+    opted_out = OptOut.objects.filter(candidate=candidate).first()
+    decisions = [
+        e for e in events if e.kind in (Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED)
+    ]
+    latest = decisions[-1] if decisions else None
+    emailed = {e.event_id for e in emails}
+    # Among the recent emails: an older one is refused by the service ("already emailed").
+    offer = latest and latest.pk not in emailed and not opted_out and candidate.email
+    unsent = latest if offer else None
+    return Loop(links=links, emails=emails, opted_out=opted_out, unsent_decision=unsent)
