@@ -31,6 +31,8 @@ class Loop:
 
 
 def for_candidate(candidate: Candidate, events: Sequence[Event]) -> Loop:
+    """Two queries (the live links, the recent emails); the opt-out comes with the candidate
+    when it was loaded with select_related("opt_out"), else a third."""
     now = timezone.now()
     links = list(
         PrivateLink.objects.filter(
@@ -46,7 +48,10 @@ def for_candidate(candidate: Candidate, events: Sequence[Event]) -> Loop:
     )
     for email in emails:
         email.short_name = SHORT_NAMES[email.kind]
-    opted_out = OptOut.objects.filter(candidate=candidate).first()
+    try:
+        opted_out = candidate.opt_out
+    except OptOut.DoesNotExist:
+        opted_out = None
     decisions = [
         e for e in events if e.kind in (Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED)
     ]

@@ -17,9 +17,10 @@ SEARCH_CAPPED = SEARCH_FIRST
 
 # The candidate page: the candidate, its events, its notes, the jobs (forms), my reminders
 # due (nav), the candidate's reminders, its other addresses, and its probable duplicates
-# (candidates/duplicates.py: the candidates by key, their addresses, their clients). The
-# history of changes is a page of its own.
-DETAIL_FIRST = BASE + 10
+# (candidates/duplicates.py: the candidates by key, their addresses, their clients), its live
+# private links and its recent emails (outreach/selectors.py). The history of changes is a
+# page of its own.
+DETAIL_FIRST = BASE + 12
 
 # The candidate's history of changes: the candidate, then six queries whatever its length
 # (the candidate's, its events' and its notes' history rows, the merges into it, the people

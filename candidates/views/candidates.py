@@ -61,7 +61,8 @@ def _jobs(request: HttpRequest) -> list[Job]:
 
 
 def _candidate(request: HttpRequest, pk: int) -> Candidate:
-    return get_for_org(Candidate.objects.select_related("owner"), request, pk=pk)
+    # With its opt-out (outreach): the page says when the candidate asked for no email.
+    return get_for_org(Candidate.objects.select_related("owner", "opt_out"), request, pk=pk)
 
 
 # --- The list and its export --------------------------------------------------------------
