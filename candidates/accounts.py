@@ -103,12 +103,15 @@ def _user_id(request: HttpRequest) -> str:
 
 def log_refused(request: HttpRequest, status: int) -> None:
     """One line per refused request (403, 404, 429): who, what path, from where. The path
-    only, not the query string: searches may hold candidates' names."""
+    only, not the query string: searches may hold candidates' names; and a token in the
+    path (a revoked calendar feed's) masked as in the access log."""
+    from recovery.gunicorn_logging import private_path
+
     log.warning(
         "refused status=%s method=%s path=%s user=%s ip=%s",
         status,
         request.method,
-        request.path,
+        private_path(request.path),
         _user_id(request),
         client_ip(request),
     )

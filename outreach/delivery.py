@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reminders.delivery import MAX_ATTEMPTS, RETRY_DELAYS, NothingSent, _reset
+from reminders.emails import invitation_part
 
 from . import invitations, tokens
 from .models import CandidateEmail, EmailKind, EmailState
@@ -71,7 +72,7 @@ def claim_batch(token: str, *, now: datetime, lease: timedelta) -> list[Candidat
         )
         return list(
             CandidateEmail.objects.filter(pk__in=pks, claim_token=token)
-            .select_related("candidate__organization", "link", "event")
+            .select_related("candidate__organization", "link", "event__job")
             .order_by("pk")
         )
 
@@ -92,7 +93,7 @@ def message_for(email: CandidateEmail) -> EmailMultiAlternatives:
         headers={"Message-ID": email.message_id, "List-Unsubscribe": f"<{opt_out}>"},
     )
     if email.kind == EmailKind.GRANT and email.event and email.event.interview_at:
-        message.attach("invite.ics", invitations.for_grant(email), invitations.CONTENT_TYPE)
+        message.attach(invitation_part(invitations.for_grant(email)))
     return message
 
 

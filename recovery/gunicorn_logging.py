@@ -2,7 +2,9 @@
 
 A request's query string holds searches for candidates' names (`/candidates/?q=...`), and
 the path of a password-reset or invitation link holds its one-time token
-(`/accounts/reset/<uid>/<token>/`). The access log keeps the route: the path without its
+(`/accounts/reset/<uid>/<token>/`), and a member's calendar feed its secret token
+(`/calendar/<token>.ics`), and a candidate's or client's private link its token (`/r/<token>/`,
+`/b/<token>/`, `/o/<token>/`). The access log keeps the route: the path without its
 query string, a reset token masked, and the same for the Referer and a redirect's Location,
 whatever access_log_format asks for. gunicorn documents `logger_class` as its extension
 point; only `atoms()` (the values the format reads) and the error log's arguments change.
@@ -19,11 +21,18 @@ MASK = "********"
 # Django's password_reset_confirm: reset/<uidb64>/<token>/; after the first visit Django
 # redirects to reset/<uidb64>/set-password/, which holds no secret.
 _RESET_TOKEN = re.compile(r"(/reset/[^/?#]+/)(?!set-password(?:/|$))[^/?#]+")
+# A member's private calendar feed: /calendar/<token>.ics (reminders/calendars.py).
+_CALENDAR_TOKEN = re.compile(r"(/calendar/)[^/?#]+(\.ics)$")
+# The candidate's and the client's private links, and the opt-out link (outreach/urls.py).
+_LINK_TOKEN = re.compile(r"^(/[rbo]/)[^/?#]+(/?)$")
 
 
 def private_path(target: str) -> str:
-    """A path or request target as it may be logged: no query string, no reset token."""
+    """A path or request target as it may be logged: no query string, no reset or calendar
+    token."""
     path = target.split("?", 1)[0].split("#", 1)[0]
+    path = _CALENDAR_TOKEN.sub(rf"\g<1>{MASK}\g<2>", path)
+    path = _LINK_TOKEN.sub(rf"\g<1>{MASK}\g<2>", path)
     return _RESET_TOKEN.sub(rf"\g<1>{MASK}", path)
 
 

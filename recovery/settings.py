@@ -340,8 +340,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Paths as Django logs them ("Not Found: /calendar/<token>.ics"), masked like the access
+    # log's: no token, no query string.
+    "filters": {"private_paths": {"()": "recovery.log_filters.PrivatePathFilter"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django.request": {"filters": ["private_paths"]},
+        "django.server": {"filters": ["private_paths"]},
         # A line per process start ("AXES: BEGIN version ...", "Watching for file changes"):
         # nothing to act on, and it pushes what matters out of `make run`'s console.
         "axes.apps": {"level": "WARNING"},

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from candidates.forms import LoginForm
 from candidates.password_reset import SitePasswordResetForm
+from reminders.views import calendar_feed
 
 from .views import healthz, livez
 
@@ -23,6 +24,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reminders/", include("reminders.urls")),
+    # A member's private calendar feed: no login, the token in the path is the credential
+    # (reminders/calendars.py). Masked in the logs (recovery/gunicorn_logging.py).
+    path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("", include("outreach.urls")),
     path("", include("candidates.urls")),
 ]

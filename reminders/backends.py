@@ -8,7 +8,9 @@ EMAIL_BACKEND=reminders.backends.DatabaseEmailBackend.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from email.mime.base import MIMEBase
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -23,6 +25,34 @@ def _html(message: EmailMessage) -> str:
     return ""
 
 
+def _attachment(attachment) -> dict:
+    """One attachment as JSON: text as text, anything else base64 (flagged)."""
+    if isinstance(attachment, MIMEBase):
+        filename = attachment.get_filename() or ""
+        content_type = attachment.get("Content-Type", attachment.get_content_type())
+        content = attachment.get_payload(decode=True) or b""
+        charset = attachment.get_content_charset()
+    else:
+        filename, content, content_type = attachment
+        content_type = content_type or "application/octet-stream"
+        charset = "utf-8"
+    if isinstance(content, str):
+        return {"filename": filename, "content_type": content_type, "content": content}
+    if charset and content_type.startswith("text/"):
+        try:
+            text = content.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+        else:
+            return {"filename": filename, "content_type": content_type, "content": text}
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "content": base64.b64encode(content).decode("ascii"),
+        "base64": True,
+    }
+
+
 class DatabaseEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         rows = [
@@ -33,6 +63,7 @@ class DatabaseEmailBackend(BaseEmailBackend):
                 subject=message.subject,
                 body=message.body,
                 html=_html(message),
+                attachments=[_attachment(a) for a in message.attachments],
             )
             for message in email_messages
         ]

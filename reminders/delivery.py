@@ -168,7 +168,7 @@ def claim_batch(token: str, *, now: datetime, size: int, lease: timedelta) -> li
         )
         claimed = list(
             Reminder.objects.filter(pk__in=pks, claim_token=token)
-            .select_related("user", "candidate", "job__client")
+            .select_related("user", "candidate", "event", "job__client")
             .order_by("next_attempt_at", "pk")
         )
         abandoned = {pk for pk, old_token in rows if old_token}

@@ -1,10 +1,15 @@
 """The reminder and digest emails: plain text with an HTML alternative, times in the
-recipient's time zone, absolute links (settings.SITE_URL) to the candidate."""
+recipient's time zone, absolute links (settings.SITE_URL) to the candidate. The preparation
+and check-in reminders also carry their interview as a calendar invitation (invite.ics,
+see calendars.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from email import encoders
+from email.mime.base import MIMEBase
+from email.mime.nonmultipart import MIMENonMultipart
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,6 +19,7 @@ from django.utils import timezone
 
 from candidates.models import User
 
+from . import calendars
 from .models import Reminder, make_message_id
 from .rules import zone
 
@@ -40,16 +46,35 @@ def _render(
     return message
 
 
+def invitation_part(ics: bytes) -> MIMEBase:
+    """An .ics as the attachment calendar apps take for an invitation: text/calendar with
+    its METHOD in the Content-Type, named invite.ics."""
+    part = MIMENonMultipart("text", "calendar")
+    # Written out, unquoted: text/calendar; method=REQUEST; charset=utf-8.
+    part.replace_header("Content-Type", calendars.INVITATION_CONTENT_TYPE)
+    part.set_payload(ics)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=calendars.INVITATION_FILENAME)
+    return part
+
+
 def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
-    """Needs `reminder.user`, `.candidate` and `.job.client` loaded (select_related)."""
+    """Needs `reminder.user`, `.candidate`, `.event` and `.job.client` loaded
+    (select_related). A preparation or check-in reminder carries its interview as
+    invite.ics (one more query: the interview's SEQUENCE)."""
+    invitation = calendars.reminder_invitation(reminder)
     context = {
         "reminder": reminder,
         "user": reminder.user,
         "candidate": reminder.candidate,
         "candidate_url": absolute(reminder.candidate.get_absolute_url()),
         "reminders_url": absolute(reverse("reminders:list")),
+        "invitation": invitation is not None,
     }
-    return _render("reminder", context, reminder.user, reminder.title, reminder.message_id)
+    message = _render("reminder", context, reminder.user, reminder.title, reminder.message_id)
+    if invitation is not None:
+        message.attach(invitation_part(invitation))
+    return message
 
 
 def digest_email(

@@ -254,6 +254,9 @@ class StoredEmail(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     html = models.TextField(blank=True)
+    # Each attachment as {"filename", "content_type" (with its parameters), "content" (text,
+    # or base64 for binary content with "base64": true)}.
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -261,3 +264,43 @@ class StoredEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class CalendarFeedQuerySet(models.QuerySet):
+    def live(self) -> CalendarFeedQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(models.Model):
+    """A member's private calendar feed (`/calendar/<token>.ics`, see calendar_feeds.py).
+
+    Only the SHA-256 of the token is stored: the URL is shown once, when it is made. A member
+    has at most one live feed; making a new one revokes the old. The feed answers only while
+    its member is active and still in the organization it was made in."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_one_live_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "live"
+        return f"Calendar feed of {self.user} ({state})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

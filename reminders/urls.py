@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/snooze/", views.reminder_snooze, name="snooze"),
     path("<int:pk>/cancel/", views.reminder_cancel, name="cancel"),
     path("candidates/<int:candidate_pk>/new/", views.reminder_add, name="add"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("calendar/revoke/", views.calendar_revoke, name="calendar_revoke"),
 ]

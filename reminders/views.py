@@ -1,4 +1,5 @@
-"""The Reminders page, the actions on a reminder, and the manual "add a reminder" form.
+"""The Reminders page, the actions on a reminder, the manual "add a reminder" form, and the
+calendar feed: a member's page to make or revoke their feed URL, and the feed itself.
 
 Every reminder and candidate is loaded through `candidates.access`: another organization's
 is a 404. Acting on a colleague's reminder is for managers (403 otherwise). Times are shown
@@ -9,16 +10,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
 from candidates.access import get_for_org, member_required, scoped
 from candidates.models import Candidate, User
 from candidates.views.common import back_to
 
-from . import selectors, services
+from . import calendars, selectors, services
 from .forms import ReminderForm
 from .models import Reminder
 from .rules import SNOOZES
@@ -124,3 +127,49 @@ def reminder_add(request: HttpRequest, candidate_pk: int) -> HttpResponse:
         messages.success(request, f"Reminder set for {who}, {when}.")
         return redirect(candidate)
     return render(request, "reminders/reminder_form.html", {"form": form, "candidate": candidate})
+
+
+# --- The calendar feed ----------------------------------------------------------------------
+
+
+@never_cache
+@member_required()
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    """The member's feed: a POST makes a new URL (revoking the old one) and shows it, once."""
+    new_url = ""
+    if request.method == "POST":
+        new_url = calendars.feed_url(calendars.feed_create(request.user))
+    context = {"feed": calendars.live_feed(request.user), "new_url": new_url}
+    response = render(request, "reminders/calendar.html", context)
+    # The page may hold the secret URL: no Referer carries it elsewhere.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_POST
+@member_required()
+def calendar_revoke(request: HttpRequest) -> HttpResponse:
+    if calendars.feed_revoke(request.user):
+        messages.success(request, "Calendar feed revoked: its URL no longer works.")
+    else:
+        messages.info(request, "You had no calendar feed.")
+    return redirect("reminders:calendar")
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed, for calendar apps: no login, the token decides. A wrong, revoked or made-up
+    token, or a deactivated or moved member's, are the same plain 404."""
+    feed = calendars.feed_for_token(token)
+    if feed is None:
+        return _private(HttpResponseNotFound("Not found.\n", content_type="text/plain"))
+    response = HttpResponse(calendars.feed_ics(feed), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="recovery.ics"'
+    return _private(response)

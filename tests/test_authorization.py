@@ -25,9 +25,9 @@ which every write of a tracked model adds to, and the reminders are compared).
 Each case runs in a savepoint rolled back afterwards, so the data is seeded once and every
 case sees it intact (erasing a candidate, deleting an event, deactivating a member…).
 
-Figures (2026-11-27): 44 URL patterns walked (the admin site's and password_reset_confirm
-skipped, see SKIPPED_*), 764 URL x requester x method cases, about 8 s on SQLite and 11 s on
-PostgreSQL; the test prints the current figure.
+Figures (2026-11-30): 52 URL patterns walked (the admin site's, password_reset_confirm and
+calendar_feed skipped, see SKIPPED_*), 884 URL x requester x method cases; the test prints
+the current figure.
 """
 
 from __future__ import annotations
@@ -190,6 +190,10 @@ TABLE: dict[str, Url] = {
             "body": "",
         },
     ),
+    # The member's own calendar feed: a POST makes a new URL and shows it on the page (200,
+    # not a redirect: the URL is shown once and stored nowhere); revoking redirects back.
+    "reminders:calendar": Url(post=lambda w, u: {}, posted=200),
+    "reminders:calendar_revoke": Url(get=None, post=lambda w, u: {}),
     # Candidates.
     "candidates:today": Url(),
     # Filters naming another organization's owner, client or job are ignored.
@@ -383,6 +387,8 @@ SKIPPED_NAMES = {
     "organization): tests/test_outreach.py tries it as every role",
     "password_reset_confirm": "needs a one-time token from an email: "
     "test_password_reset_confirm_answers_every_requester_as_it_should below walks it",
+    "calendar_feed": "takes a secret token, not an object id, and no login: "
+    "test_calendar_feed_answers_every_requester_as_it_should below walks it",
 }
 
 
@@ -717,6 +723,80 @@ def test_password_reset_confirm_answers_every_requester_as_it_should(worlds, set
     assert target.check_password(NEW_PASSWORD)
     assert not rival.users[ADMIN].check_password(NEW_PASSWORD)
     assert "this link no longer works" in body_of(HttpClient().get(real_path, follow=True))
+
+
+# --- The calendar feed, which the walk cannot fill either ---------------------------------
+
+
+def test_calendar_feed_answers_every_requester_as_it_should(worlds):
+    """calendar_feed (/calendar/<token>.ics), for anonymous, every role and the outsider,
+    with GET and POST: the session is ignored, the token decides. A made-up token, a revoked
+    one, a deactivated member's, a member's moved to another organization (Rival) and one of
+    the wrong shape get the same plain 404, writing nothing; the real one answers its
+    member's calendar to whoever asks with it, never with Rival's data; POST is refused."""
+    from reminders import calendars
+
+    northwind, rival = worlds
+    recruiter = northwind.users[RECRUITER]
+    # Rival's candidates have coming second chances and their people feeds of their own.
+    services.second_chance_decide(
+        candidate=rival.requested,
+        grant=True,
+        decided_by=rival.users[MANAGER],
+        interview_at=timezone.now() + timedelta(days=3),
+    )
+    for user in rival.users.values():
+        calendars.feed_create(user)
+    revoked = calendars.feed_create(recruiter)
+    real = calendars.feed_create(recruiter)  # revokes the first
+    deactivated = calendars.feed_create(northwind.users[HEADHUNTER])
+    services.member_update(member=northwind.users[HEADHUNTER], role=HEADHUNTER, is_active=False)
+    moved_member = northwind.member
+    moved = calendars.feed_create(moved_member)
+    moved_member.organization = rival.org
+    moved_member.save()
+    refused = {
+        "made-up": "x" * 43,
+        "revoked": revoked,
+        "deactivated": deactivated,
+        "moved": moved,
+        "short": "x",
+        "long": "x" * 300,
+        "dotted": real + ".ics",
+    }
+    requesters = [
+        ("anonymous", None),
+        *((role, northwind.users[role]) for role in MEMBERS if role != HEADHUNTER),
+        ("outsider", rival.users[ADMIN]),
+    ]
+    before = fingerprint()
+    failures = []
+    for requester, user in requesters:
+        http = HttpClient()
+        if user is not None:
+            http.force_login(user)
+        for what, token in refused.items():
+            path = reverse("calendar_feed", kwargs={"token": token})
+            response = http.get(path)
+            if response.status_code != 404 or response.content != b"Not found.\n":
+                failures.append(f"GET {what} as {requester}: {response.status_code}")
+            if http.post(path).status_code != 405:
+                failures.append(f"POST {what} as {requester} was not refused")
+        path = reverse("calendar_feed", kwargs={"token": real})
+        response = http.get(path)
+        body = body_of(response)
+        if response.status_code != 200 or "begin:vcalendar" not in body:
+            failures.append(f"GET the real feed as {requester}: {response.status_code}")
+        if northwind.secrets[0].lower() not in body:  # positive control: the plain candidate
+            failures.append(f"the real feed as {requester} misses the member's reminder")
+        leaked = [secret for secret in rival.secrets if secret.lower() in body]
+        if leaked:
+            failures.append(f"the real feed as {requester} shows {leaked}")
+        if http.post(path).status_code != 405:
+            failures.append(f"POST the real feed as {requester} was not refused")
+        if fingerprint() != before:
+            failures.append(f"the feed as {requester} wrote to the database")
+    assert not failures, "\n".join(failures)
 
 
 # --- What an upload may hold --------------------------------------------------------------

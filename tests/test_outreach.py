@@ -259,9 +259,10 @@ def test_a_grant_is_emailed_with_its_invitation_and_the_checklist(
     assert grant.to == [stumbled.email]
     assert "Be in reception 10 minutes early" in grant.body
     assert "12 Dock Road" in grant.body
-    [(name, content, mimetype)] = grant.attachments
-    assert name == "invite.ics" and mimetype.startswith("text/calendar")
-    calendar = Calendar.from_ical(content)
+    [part] = grant.attachments
+    assert part.get_filename() == "invite.ics"
+    assert part["Content-Type"] == "text/calendar; method=REQUEST; charset=utf-8"
+    calendar = Calendar.from_ical(part.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == at
     assert str(event["location"]) == "12 Dock Road"
@@ -518,3 +519,14 @@ def test_who_may_share_a_brief(org, stumbled, job, role, answer):
         reverse("outreach:brief_share", args=[stumbled.pk]), {"job": job.pk}
     )
     assert response.status_code == answer
+
+
+def test_a_private_links_token_is_masked_in_the_logs(stumbled, recruiter, job, caplog):
+    path = ask(recruiter, stumbled, job, email=False)
+    token = path.split("/")[2]
+    PrivateLink.objects.update(revoked_at=timezone.now())
+    with caplog.at_level("WARNING"):
+        assert HttpClient().get(path).status_code == 404
+    assert "path=/r/********/" in caplog.text  # recovery.security's line
+    assert "Not Found: /r/********/" in caplog.text  # django.request's
+    assert token not in caplog.text
