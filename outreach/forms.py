@@ -27,7 +27,7 @@ class CandidateRequestForm(SubmittedOnce):
 
 class ClientDecisionForm(SubmittedOnce):
     decision = forms.ChoiceField(
-        choices=[("grant", "Yes: see them again"), ("refuse", "No")],
+        choices=[("grant", "Yes: see them again"), ("refuse", "No, not this time")],
         widget=forms.RadioSelect,
     )
     name = forms.CharField(label="Your name", max_length=200)

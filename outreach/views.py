@@ -1,6 +1,7 @@
 """The loop's pages. Public ones (no login) answer every bad token the same plain 404, are
-never cached, never send a Referer, are rate-limited per client address, and show nothing but
-the organization's name and the job's title (and, on a brief, what the headhunter chose).
+never cached, send no Referer to other sites, are rate-limited per client address, and show
+nothing but the organization's name and the job's title (and, on a brief, what the
+headhunter chose).
 The members' ones follow the app's pattern: load through `access`, call one service, redirect.
 """
 
@@ -43,7 +44,8 @@ def _ip(group: str, request: HttpRequest) -> str:
 
 
 def public(view):
-    """No cache, no Referer (the token is in the URL), not indexed, rate-limited."""
+    """No cache, no Referer to other sites (the token is in the URL), not indexed,
+    rate-limited."""
 
     @never_cache
     @wraps(view)
@@ -61,7 +63,10 @@ def public(view):
                 response = view(request, *args, **kwargs)
             except (services.LinkGone, Http404):
                 response = render(request, "outreach/public/gone.html", status=404)
-        response["Referrer-Policy"] = "no-referrer"
+        # The token is in the URL: no other site may see it in a Referer. Same-origin, not
+        # no-referrer: with no-referrer the browser posts the form with `Origin: null`, which
+        # Django's CSRF check rightly refuses.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

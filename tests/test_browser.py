@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from candidates import services
@@ -486,3 +487,149 @@ def test_phone_width_keeps_the_menu_on_one_line_folds_the_filters_and_answers_fi
     expect(filters.get_by_label("Status")).to_be_visible()
     expect(filters.get_by_label("Job")).to_be_visible()
     desk.context.close()
+
+
+def _sent_since(count: int) -> list:
+    """Run the candidate-email outbox as the worker does; what it sent."""
+    from django.core import mail
+
+    from outreach import delivery
+
+    delivery.send_due()
+    return mail.outbox[count:]
+
+
+def _path_in(text: str, prefix: str) -> str:
+    match = re.search(rf"https?://[^/\s]+(/{prefix}/[^/\s]+/)", text)
+    assert match, text
+    return match.group(1)
+
+
+def test_the_candidate_and_the_client_in_the_loop(
+    browser, live_server, org, recruiter, manager, headhunter
+):
+    """A recruiter sends the candidate a private link; the candidate, in a fresh browser with
+    no login and a phone's screen, writes the request; a manager sees it in the queue marked
+    as the candidate's own words and grants it; the candidate's email holds a valid .ics and
+    the checklist. Then a client's hiring manager decides a second request (another
+    candidate's) from the brief's link, and the page says who decided, by link."""
+    from django.core import mail
+    from icalendar import Calendar
+
+    job = JobFactory(
+        client=ClientFactory(organization=org, name="Harbour Freight"), title="Forklift operator"
+    )
+    job_label = f"{job.title} — {job.client.name}"
+    sam = services.candidate_create(
+        organization=org, email="sam.cole@example.com", name="Sam Cole", owner=recruiter
+    )
+    services.event_log(
+        candidate=sam,
+        kind=Kind.NO_SHOW,
+        occurred_on=services.today() - timedelta(days=7),
+        reason=Reason.COMMUTE,
+        job=job,
+        recorded_by=recruiter,
+    )
+    sent = len(mail.outbox)
+
+    # --- The recruiter sends the link from the candidate page -----------------------------
+    rita = _page(browser)
+    log_in(rita, live_server.url, recruiter.username, PASSWORD)
+    rita.goto(f"{live_server.url}{sam.get_absolute_url()}")
+    rita.get_by_text("Ask them to write their request").click()
+    rita.locator("#ask-link").get_by_label("For the job").select_option(
+        label=f"{job.title}, {job.client.name}"
+    )
+    rita.get_by_role("button", name="Make the link").click()
+    expect(_message(rita)).to_contain_text("emailed to the candidate")
+    [invitation] = _sent_since(sent)
+    assert invitation.to == ["sam.cole@example.com"]
+    path = _path_in(invitation.body, "r")
+
+    # --- The candidate writes, at phone width, with no login ------------------------------
+    candidate = _page(browser, viewport=PHONE)
+    candidate.goto(f"{live_server.url}{path}")
+    expect(candidate.get_by_role("heading", level=1)).to_have_text("Ask for another chance")
+    expect(candidate.locator(".public-org")).to_have_text(org.name)
+    expect(candidate.get_by_text("Sam Cole")).to_have_count(0)  # nothing beyond org and job
+    assert horizontal_overflow(candidate) == 0
+    words = "I let you down over the bus. I have moved closer and I want this job."
+    candidate.get_by_label("Your request, in your own words").fill(words)
+    candidate.get_by_label("When are you free for an interview?").fill("Mornings")
+    candidate.get_by_role("button", name="Send my request").click()
+    expect(candidate.get_by_role("heading", level=1)).to_have_text(
+        "Thank you: your request is sent"
+    )
+    [acknowledgement] = _sent_since(sent + 1)
+    assert "we have your request" in acknowledgement.subject
+
+    # --- The manager sees it in the queue as the candidate's own words, and grants it -----
+    mona = _page(browser)
+    log_in(mona, live_server.url, manager.username, PASSWORD)
+    mona.get_by_role("navigation", name="Main").get_by_role("link", name="Review").click()
+    card = mona.get_by_role("article", name="Sam Cole")
+    expect(card.locator(".own-words")).to_contain_text("In the candidate's own words")
+    expect(card.locator(".pitch")).to_contain_text(words)
+    interview = timezone.localtime(timezone.now() + timedelta(days=4)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    card.get_by_label("Interview on").fill(interview.strftime("%Y-%m-%dT%H:%M"))
+    card.get_by_label("Where").fill("Gate 3, Harbour Road")
+    expect(card.get_by_label("Email the decision to the candidate")).to_be_checked()
+    card.get_by_role("button", name="Grant a second chance").click()
+    expect(_message(mona)).to_contain_text("The candidate is emailed.")
+    [grant] = _sent_since(sent + 2)
+    assert grant.to == ["sam.cole@example.com"]
+    assert "Be in reception 10 minutes early" in grant.body
+    [part] = grant.attachments
+    ics = Calendar.from_ical(part.get_payload(decode=True))
+    [entry] = ics.walk("VEVENT")
+    assert entry.decoded("dtstart") == interview
+    assert str(entry["location"]) == "Gate 3, Harbour Road"
+
+    # --- A second request (another candidate's); the client decides from the brief's link -
+    kai = services.candidate_create(
+        organization=org, email="kai.moss@example.com", name="Kai Moss", owner=recruiter
+    )
+    services.event_log(
+        candidate=kai,
+        kind=Kind.LATE,
+        occurred_on=services.today() - timedelta(days=3),
+        reason=Reason.COMMUTE,
+        job=job,
+        recorded_by=recruiter,
+    )
+    services.second_chance_request(
+        candidate=kai,
+        pitch="The ferry was cancelled; one last try?",
+        job=job,
+        recorded_by=recruiter,
+    )
+    hugo = _page(browser)
+    log_in(hugo, live_server.url, headhunter.username, PASSWORD)
+    hugo.goto(f"{live_server.url}{kai.get_absolute_url()}")
+    hugo.get_by_role("link", name="Client-safe brief").click()
+    hugo.get_by_label("For the job").select_option(label=job_label)
+    hugo.get_by_role("button", name="Show the brief").click()
+    expect(hugo.locator("article.brief")).to_contain_text("one last try")
+    hugo.get_by_role("button", name="Share with the client by private link").click()
+    brief_url = hugo.locator("#new-link").input_value()
+
+    client = _page(browser)
+    client.goto(f"{live_server.url}{_path_in(brief_url, 'b')}")
+    expect(client.locator("article.brief h1")).to_have_text("Kai Moss")
+    client.get_by_role("radio", name="No, not this time").check()
+    client.get_by_label("Your name").fill("Dana Reyes")
+    client.get_by_label("A note for the recruiter").fill("Two late arrivals is one too many.")
+    client.get_by_role("button", name="Send my decision").click()
+    expect(client.get_by_role("heading", level=1)).to_have_text(
+        "Thank you: your decision is recorded"
+    )
+    hugo.goto(f"{live_server.url}{kai.get_absolute_url()}")
+    expect(_status(hugo)).to_have_text("Status: Refused")
+    expect(hugo.locator("ol.timeline > li").first).to_contain_text(
+        "Decided by Dana Reyes, Harbour Freight, by link"
+    )
+    for page in (rita, candidate, mona, hugo, client):
+        page.context.close()
