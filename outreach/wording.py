@@ -153,7 +153,10 @@ def render(text: str, variables: dict[str, str]) -> str:
     """Render a checked template with string variables only."""
     if check(text):
         raise ValueError("Refusing to render a template that does not pass check().")
-    return _compile(text).render(Context({k: variables.get(k, "") for k in VARIABLES}))
+    rendered = _compile(text).render(Context({k: variables.get(k, "") for k in VARIABLES}))
+    # Plain text, not the SafeString Django's render() returns: a page that shows it (the
+    # settings page's preview) must escape it like any text a member typed.
+    return str.__str__(rendered)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -44,6 +45,7 @@ from candidates import services
 from candidates.engine import MISSTEPS, Dimension, Kind, Reason, evaluate
 from candidates.models import Candidate
 from candidates.models import Role as Roles
+from outreach.tokens import token_for
 
 from .worlds import ADMIN, HEADHUNTER, MANAGER, PASSWORD, RECRUITER, World, fingerprint, two_worlds
 
@@ -260,6 +262,8 @@ class Form:
     user: str | None = RECRUITER  # None: anonymous
     method: str = "post"
     pages: Callable[[World], list[str]] = field(default=lambda w: [])
+    # The answer to a submission that was recorded (the public pages answer with a page).
+    writes_on: int = 302
 
 
 def candidate_url(name: str, key: str = "plain") -> Callable[[World], str]:
@@ -515,6 +519,51 @@ FORMS: dict[str, Form] = {
         user=MANAGER,
         method="get",
     ),
+    # The loop's public forms (no login): the candidate's request and the client's decision,
+    # each by its private link. They answer a recorded submission with a page (200).
+    "the candidate's request by link": Form(
+        lambda w: reverse("outreach:request", args=[token_for(w.link.salt)]),
+        lambda w: st.fixed_dictionaries(
+            {"words": text(4000), "availability": text(500, required=False)}
+        ),
+        user=None,
+        writes_on=200,
+    ),
+    "the client's decision by link": Form(
+        lambda w: reverse("outreach:brief", args=[token_for(w.brief.salt)]),
+        lambda w: st.fixed_dictionaries(
+            {
+                "decision": st.sampled_from(["grant", "refuse"]),
+                "name": text(200),
+                "note": text(2000, required=False),
+                "interview_at": optional(future_moments()),
+            }
+        ),
+        user=None,
+        writes_on=200,
+    ),
+    "candidate email template": Form(
+        lambda w: reverse("outreach:template_edit", args=["grant"]),
+        lambda w: st.builds(
+            lambda d, button: {**d, button: ""},
+            st.fixed_dictionaries({"subject": text(300), "body": text(4000)}),
+            st.sampled_from(["save", "preview"]),
+        ),
+        user=MANAGER,
+    ),
+    "request link": Form(
+        lambda w: reverse("outreach:request_link", args=[w.stumbled.pk]),
+        lambda w: st.fixed_dictionaries({"job": pk(w.job), "email": optional(st.just("on"))}),
+        pages=candidate_pages("stumbled"),
+    ),
+    "brief": Form(
+        lambda w: reverse("outreach:brief_make", args=[w.requested.pk]),
+        lambda w: st.fixed_dictionaries(
+            {"job": pk(w.job), "show": st.lists(st.sampled_from(["notes", "other_jobs", "x"]))}
+        ),
+        user=HEADHUNTER,
+        method="get",
+    ),
 }
 
 
@@ -617,6 +666,7 @@ def submit(form_name: str, form: Form, world: World, foreign: World, data: dict)
     user = world.users[form.user] if form.user else None
     before = fingerprint()
     savepoint = transaction.savepoint()
+    cache.clear()  # the public pages' rate limit: each example starts at 0
     try:
         http = HttpClient()
         if user is not None:
@@ -631,7 +681,7 @@ def submit(form_name: str, form: Form, world: World, foreign: World, data: dict)
         leaked = [s for s in foreign.secrets if s.lower() in page.lower()]
         assert not leaked, f"{form_name} shows another organization's {leaked}"
         assert_stays_on_site(response)
-        if form.method == "post" and answer != 302:
+        if form.method == "post" and answer != form.writes_on:
             assert fingerprint() == before, f"{form_name} answered {answer} but wrote"
         assert_stored_status_is_the_engines(world.org)
         if answer == 302 and markup:

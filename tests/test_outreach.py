@@ -530,3 +530,15 @@ def test_a_private_links_token_is_masked_in_the_logs(stumbled, recruiter, job, c
     assert "path=/r/********/" in caplog.text  # recovery.security's line
     assert "Not Found: /r/********/" in caplog.text  # django.request's
     assert token not in caplog.text
+
+
+def test_the_template_preview_escapes_markup(manager):
+    """Security: the preview once showed a template's markup raw (Django's render() returns a
+    SafeString), so a manager's template could run script in the settings page."""
+    response = logged_in(manager).post(
+        reverse("outreach:template_edit", args=["grant"]),
+        {"subject": "<b>hi</b>", "body": "<script>alert(1)</script>", "preview": ""},
+    )
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -42,6 +42,7 @@ class World:
     reminder: Reminder  # the recruiter's
     merge: Merge  # a twin record of the plain candidate, merged into it
     link: PrivateLink  # the stumbled candidate's private link to ask for a second chance
+    brief: PrivateLink  # the requested candidate's brief, shared with the client by link
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -115,8 +116,13 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
     link = outreach_services.link_create(
         candidate=stumbled, job=job, purpose=LinkPurpose.REQUEST, by=recruiter
     )
+    requested.refresh_from_db()
+    brief = outreach_services.link_create(
+        candidate=requested, job=job, purpose=LinkPurpose.BRIEF, by=users[HEADHUNTER]
+    )
     world = World(
         link=link,
+        brief=brief,
         org=org,
         users=users,
         member=member,
