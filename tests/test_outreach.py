@@ -149,54 +149,60 @@ def test_a_request_link_copied_instead_of_emailed(stumbled, recruiter, job):
     assert HttpClient().get(path).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "case", ["wrong", "expired", "used", "revoked", "replaced", "burned", "closed"]
-)
-def test_every_unusable_link_gets_the_same_plain_404(case, stumbled, recruiter, job, org):
-    link = outreach.link_create(
-        candidate=stumbled, job=job, purpose=LinkPurpose.REQUEST, by=recruiter
-    )
+CASES = ["wrong", "expired", "used", "revoked", "replaced", "burned", "closed"]
+
+
+@pytest.mark.parametrize("purpose", [LinkPurpose.REQUEST, LinkPurpose.BRIEF])
+@pytest.mark.parametrize("case", CASES)
+def test_every_unusable_link_gets_the_same_plain_404(
+    case, purpose, stumbled, recruiter, manager, job, outsider
+):
+    """As anonymous, as a member of the organization and as another organization's member,
+    GET and POST: the same 404 page as a made-up token, and nothing written."""
     from outreach.tokens import token_for
 
+    if purpose == LinkPurpose.BRIEF:
+        requested(stumbled, recruiter, job)
+    link = outreach.link_create(candidate=stumbled, job=job, purpose=purpose, by=recruiter)
     token = token_for(link.salt)
+    name = "outreach:request" if purpose == LinkPurpose.REQUEST else "outreach:brief"
+    post = (
+        {"words": "Please"}
+        if purpose == LinkPurpose.REQUEST
+        else {
+            "decision": "grant",
+            "name": "Dana",
+        }
+    )
     if case == "wrong":
         token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     elif case == "used":
-        outreach.request_by_link(token=token, words="Please")
+        if purpose == LinkPurpose.REQUEST:
+            outreach.request_by_link(token=token, words="Please")
+        else:
+            outreach.decide_by_link(token=token, grant=False, name="Dana", note="No")
     elif case == "revoked":
         outreach.link_revoke(link=link, by=recruiter)
     elif case == "replaced":
-        outreach.link_create(candidate=stumbled, job=job, purpose=LinkPurpose.REQUEST, by=recruiter)
+        outreach.link_create(candidate=stumbled, job=job, purpose=purpose, by=recruiter)
     elif case == "burned":
-        for _ in range(2):
-            services.event_log(
-                candidate=stumbled,
-                kind=Kind.NO_SHOW,
-                occurred_on=services.today(),
-                reason=Reason.OTHER,
-                job=job,
-                recorded_by=recruiter,
-            )
+        services.flag_set(candidate=stumbled, reason="Do not", recorded_by=recruiter)
         stumbled.refresh_from_db()
         assert stumbled.status == "burned"
     elif case == "closed":
         job.state = JobState.CLOSED
         job.save()
-    path = reverse("outreach:request", args=[token])
-    if case == "expired":
-        with time_machine.travel(timezone.now() + timedelta(days=14, seconds=1)):
-            response = HttpClient().get(path)
-            post = HttpClient().post(path, {"words": "Please"})
-    else:
-        response = HttpClient().get(path)
-        post = HttpClient().post(path, {"words": "Please"})
-    baseline = HttpClient().get(reverse("outreach:request", args=["x" * 43]))
-    for answer in (response, post):
-        assert answer.status_code == 404
-        assert answer.content == baseline.content  # nothing says which case it was
-    assert stumbled.events.filter(kind=Kind.SECOND_CHANCE_REQUESTED).count() == (
-        1 if case == "used" else 0
-    )
+    before = (stumbled.events.count(), CandidateEmail.objects.count())
+    path = reverse(name, args=[token])
+    baseline = HttpClient().get(reverse(name, args=["x" * 43])).content
+    at = timezone.now() + timedelta(days=14, seconds=1) if case == "expired" else timezone.now()
+    with time_machine.travel(at):
+        for requester in (None, manager, outsider):
+            browser = logged_in(requester) if requester else HttpClient()
+            for answer in (browser.get(path), browser.post(path, post)):
+                assert answer.status_code == 404
+                assert answer.content == baseline  # nothing says which case it was
+    assert (stumbled.events.count(), CandidateEmail.objects.count()) == before
 
 
 def test_no_link_for_a_burned_candidate_or_a_closed_job(stumbled, recruiter, job):
