@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,71 @@ def _duplicate_warning(page: Page, base: str) -> None:
     expect(page.get_by_text("Probably the same person as:")).to_be_visible()
 
 
+# The candidate and the client in the loop (outreach/).
+ASKING = "Kevin Doyle"  # refused once: may ask again
+ASK_JOB = "Forklift operator (nights), Northgate Logistics"
+OWN_WORDS = (
+    "I turned down the offer over the pay and I regretted it within a week. I have talked it "
+    "through with my family and the rate is fine. I would love the chance to show you I mean it."
+)
+
+
+def _find(page: Page, base: str, name: str) -> None:
+    page.goto(f"{base}/candidates/?q={name.replace(' ', '+')}")
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def _as(page: Page, base: str, user: str) -> None:
+    page.context.clear_cookies()
+    log_in(page, base, DEMO_USERS[user], DEMO_PASSWORD)
+
+
+def _request_link(page: Page, base: str) -> str:
+    _find(page, base, ASKING)
+    page.get_by_text("Ask them to write their request").click()
+    page.locator("#ask-link").get_by_label("For the job").select_option(label=ASK_JOB)
+    page.locator("#ask-link").get_by_label("Email it to the candidate").uncheck()
+    page.get_by_role("button", name="Make the link").click()
+    return page.locator("#new-link").input_value()
+
+
+def _candidate_request(page: Page, base: str) -> None:
+    # What the candidate sees from the link: no login, the organization and the job only.
+    link = _request_link(page, base)
+    page.context.clear_cookies()
+    page.goto(base + urlsplit(link).path)
+    page.get_by_label("Your request, in your own words").fill(OWN_WORDS)
+    page.get_by_label("When are you free for an interview?").fill("Any weekday after 2pm")
+
+
+def _queue_own_words(page: Page, base: str) -> None:
+    link = _request_link(page, base)
+    page.context.clear_cookies()
+    page.goto(base + urlsplit(link).path)
+    page.get_by_label("Your request, in your own words").fill(OWN_WORDS)
+    page.get_by_role("button", name="Send my request").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("your request is sent")
+    _as(page, base, "manager")
+    page.goto(f"{base}/review/")
+    expect(page.locator(".own-words").first).to_be_visible()
+
+
+def _brief_printed(page: Page, base: str) -> None:
+    _find(page, base, "Marcus Johnson")
+    page.get_by_role("link", name="Client-safe brief").click()
+    page.get_by_label("For the job").select_option(label=LEON_JOB)
+    page.get_by_role("button", name="Show the brief").click()
+    expect(page.locator("article.brief")).to_be_visible()
+    page.emulate_media(media="print")
+
+
+def _email_template(page: Page, base: str) -> None:
+    page.goto(f"{base}/settings/candidate-emails/grant/")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name="Preview")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
@@ -212,6 +278,10 @@ SHOTS = [
     Shot("guard-refused", "recruiter", _guard_refused, focus="#log-event", writes=True),
     Shot("guard-override", "orgadmin", _guard_override, writes=True),
     Shot("duplicate-warning", "recruiter", _duplicate_warning),
+    Shot("brief-printed", "headhunter", _brief_printed),
+    Shot("candidate-emails", "manager", _email_template),
+    Shot("candidate-request", "recruiter", _candidate_request, writes=True),
+    Shot("review-own-words", "recruiter", _queue_own_words, focus=".own-words", writes=True),
 ]
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 

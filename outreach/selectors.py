@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.utils import timezone
 
-from candidates.engine import Kind
+from candidates.clock import today
+from candidates.engine import Kind, Status
 from candidates.models import Candidate, Event
 
 from .models import CandidateEmail, EmailKind, OptOut, PrivateLink
@@ -19,6 +21,7 @@ SHORT_NAMES = {
     EmailKind.REFUSAL: "Refusal",
 }
 RECENT_EMAILS = 10
+OFFER_FOR = timedelta(days=14)
 
 
 @dataclass
@@ -57,7 +60,16 @@ def for_candidate(candidate: Candidate, events: Sequence[Event]) -> Loop:
     ]
     latest = decisions[-1] if decisions else None
     emailed = {e.event_id for e in emails}
-    # Among the recent emails: an older one is refused by the service ("already emailed").
-    offer = latest and latest.pk not in emailed and not opted_out and candidate.email
+    # Only a decision that still stands (the candidate's status is its outcome) and is
+    # recent: a grant spent months ago is no news to send. Among the recent emails: an older
+    # one is refused by the service ("already emailed").
+    offer = (
+        latest
+        and candidate.status in (Status.SECOND_CHANCE, Status.REFUSED)
+        and latest.occurred_on >= today() - OFFER_FOR
+        and latest.pk not in emailed
+        and not opted_out
+        and candidate.email
+    )
     unsent = latest if offer else None
     return Loop(links=links, emails=emails, opted_out=opted_out, unsent_decision=unsent)
