@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from candidates import services
 from candidates.models import Candidate, Event, RiskNote, Role, User
+from outreach import services as outreach
+from outreach.models import CandidateEmail, LinkPurpose
+from outreach.tokens import token_for
 from reminders.models import Reminder, State
 
 from .factories import JobFactory, UserFactory
@@ -171,6 +174,22 @@ def test_every_page_and_write_works_while_redis_is_dead(org, app, redis_server):
     }
     assert browser.request(f"/reminders/candidates/{candidate.pk}/new/", reminder)[0] == 302
     assert Reminder.objects.get(title="Call Sam back").state == State.PENDING
+
+    # The candidate's own request by private link, with Redis dead: the page's rate limit
+    # (on the cache) lets it through, the request is stored, and the acknowledgement waits in
+    # the outbox for the next beat (its "send now" message cannot reach the broker).
+    candidate.refresh_from_db()
+    link = outreach.link_create(
+        candidate=candidate, job=job, purpose=LinkPurpose.REQUEST, by=recruiter
+    )
+    path = f"/r/{token_for(link.salt)}/"
+    stranger = Browser(app.base)
+    status, html = stranger.request(path)
+    assert status == 200
+    words = {**form_of(html), "words": "The bus again; I have a bike now."}
+    assert stranger.request(path, words)[0] == 200
+    assert Event.objects.filter(candidate=candidate, source="candidate").count() == 1
+    assert CandidateEmail.objects.get(candidate=candidate).state == "pending"
 
     # Logging in, with Redis dead: a manager decides on a request.
     desk = Browser(app.base)
