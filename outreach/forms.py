@@ -75,14 +75,14 @@ class TemplateForm(forms.Form):
     subject = forms.CharField(max_length=300)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}))
 
-    def clean_subject(self) -> str:
-        subject = self.cleaned_data["subject"]
-        if problems := wording.check(subject):
-            raise forms.ValidationError(problems)
-        return subject
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
 
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        if problems := wording.check(body):
-            raise forms.ValidationError(problems)
-        return body
+    def clean(self):
+        data = super().clean()
+        if "subject" in data and "body" in data:
+            problems = wording.check_template(self.kind, data["subject"], data["body"])
+            for field, found in problems.items():
+                self.add_error(field, found)
+        return data

@@ -341,10 +341,7 @@ def _kick() -> None:
 
 
 def template_save(*, organization_id: int, kind: str, subject: str, body: str, by: User):
-    problems = wording.check(subject) + wording.check(body)
-    if "\n" in subject.strip():
-        problems.append("The subject must be one line.")
-    if problems:
+    if problems := wording.check_template(kind, subject, body):
         raise ValidationError(problems)
     row, _ = EmailTemplate.objects.update_or_create(
         organization_id=organization_id,

@@ -89,15 +89,21 @@ def request_page(request: HttpRequest, token: str) -> HttpResponse:
     link = services.link_open(token, LinkPurpose.REQUEST)
     form = CandidateRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        key = form.cleaned_data["submission"]
         try:
             services.request_by_link(
                 token=token,
                 words=form.cleaned_data["words"],
                 availability=form.cleaned_data["availability"],
-                submission=form.cleaned_data["submission"],
+                submission=key,
             )
         except ValidationError as exc:
             _form_errors(form, exc)
+        except services.LinkGone:
+            # The same form, posted twice at once: the other post used the link first.
+            if not services.posted_before(token, LinkPurpose.REQUEST, key):
+                raise
+            return render(request, "outreach/public/request_thanks.html")
         else:
             return render(request, "outreach/public/request_thanks.html", {"link": link})
     return render(
@@ -314,7 +320,9 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
     org = request.user.organization_id
     current = wording.wording_for(org, kind)
     form = TemplateForm(
-        request.POST or None, initial={"subject": current.subject, "body": current.body}
+        request.POST or None,
+        kind=kind,
+        initial={"subject": current.subject, "body": current.body},
     )
     preview = None
     if request.method == "POST":

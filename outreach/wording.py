@@ -9,6 +9,7 @@ the settings page and `services.template_save` both call it, so nothing else can
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.template import Context, Engine, TemplateSyntaxError
@@ -142,6 +143,17 @@ def check(text: str) -> list[str]:
         except TemplateSyntaxError as exc:
             problems.append(f"The template does not read: {exc}")
     return problems
+
+
+def check_template(kind: str, subject: str, body: str) -> dict[str, list[str]]:
+    """Every problem of one email's template, by field (empty when it may be saved): the
+    settings page's form and services.template_save both ask this."""
+    problems = {"subject": check(subject), "body": check(body)}
+    if "\n" in subject.strip():
+        problems["subject"].append("The subject must be one line.")
+    if kind == EmailKind.LINK and not re.search(r"{{\s*link\s*}}", body):
+        problems["body"].append("The link email must contain {{ link }}: it is the point.")
+    return {field: found for field, found in problems.items() if found}
 
 
 def _compile(text: str):

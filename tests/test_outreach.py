@@ -548,3 +548,17 @@ def test_the_template_preview_escapes_markup(manager):
     page = response.content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_link_email_must_keep_its_link(manager):
+    url = reverse("outreach:template_edit", args=["link"])
+    response = logged_in(manager).post(url, {"subject": "Hi", "body": "Write to us", "save": ""})
+    assert response.status_code == 200 and "must contain" in response.content.decode()
+    with pytest.raises(ValidationError):
+        outreach.template_save(
+            organization_id=manager.organization_id,
+            kind="link",
+            subject="Hi",
+            body="Write to us",
+            by=manager,
+        )
