@@ -23,5 +23,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reminders/", include("reminders.urls")),
+    path("api/v1/", include("api.urls")),
+    path("settings/api-tokens/", include("api.web_urls")),
     path("", include("candidates.urls")),
 ]

@@ -1,0 +1,24 @@
+"""Every refusal as JSON: DRF's own handler, plus Django's ValidationError (a rule a form or
+model checks) as a 400 with the field and the reason."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def django_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """{field: [reasons]}; what concerns the whole request under `non_field_errors`."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if name == "__all__" else name): messages
+            for name, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        exc = exceptions.ValidationError(django_errors(exc))
+    return drf_exception_handler(exc, context)
