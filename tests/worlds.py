@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from api.models import ApiToken
+from api.tokens import token_create
 from candidates import services
 from candidates.engine import Kind, Reason
 from candidates.models import Candidate, Client, Event, Job, Merge, Organization, RiskNote, User
@@ -39,6 +41,8 @@ class World:
     note: RiskNote  # the plain candidate's, written by the recruiter
     reminder: Reminder  # the recruiter's
     merge: Merge  # a twin record of the plain candidate, merged into it
+    token: ApiToken  # the recruiter's read-write API token
+    token_raw: str  # ... as shown once when it was made
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -108,6 +112,7 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
     merge = services.candidates_merge(
         kept=plain, merged=twin, reason=words["merge"], merged_by=recruiter
     )
+    made = token_create(member=recruiter, name=words["token"], scope="write")
     world = World(
         org=org,
         users=users,
@@ -122,6 +127,8 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         note=note,
         reminder=reminder,
         merge=merge,
+        token=made.token,
+        token_raw=made.raw,
     )
     world.secrets = [
         *people.values(),
@@ -129,6 +136,7 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         twin_email,
         *words.values(),
         member.email,
+        made.raw,
     ]
     return world
 
@@ -153,6 +161,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "flag": "northwind-flag-reason-5150",
             "reminder": "northwind-reminder-8812",
             "merge": "northwind-merge-reason-6021",
+            "token": "northwind-token-name-3160",
         },
     )
     rival = seed(
@@ -173,6 +182,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "flag": "rival-flag-reason-1204",
             "reminder": "rival-reminder-5530",
             "merge": "rival-merge-reason-7345",
+            "token": "rival-token-name-8274",
         },
     )
     return northwind, rival
@@ -180,10 +190,11 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
 
 def fingerprint() -> tuple:
     """What a refused request must leave as it was: the audit trail grows on every create,
-    change and delete of a tracked model; reminders are compared row by row."""
+    change and delete of a tracked model; reminders and API tokens are compared row by row."""
     counts = tuple(
         model.history.count() for model in (Candidate, Event, RiskNote, Client, Job, User)
     )
     reminders = tuple(Reminder.objects.order_by("pk").values_list("pk", "state", "due_at"))
     users = tuple(User.objects.order_by("pk").values_list("pk", "is_active", "role", "password"))
-    return counts, reminders, users
+    tokens = tuple(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at"))
+    return counts, reminders, users, tokens
