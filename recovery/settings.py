@@ -289,6 +289,8 @@ SPECTACULAR_SETTINGS = {
     "trail as the pages. Authenticate with `Authorization: Bearer <token>` (docs/api.md).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its page are public and hold no data: a token sent to them is ignored.
+    "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
