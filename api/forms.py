@@ -15,9 +15,3 @@ class TokenForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="A token acts as you, with your role: read-write lets it record what you may.",
     )
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Name the token.")
-        return name

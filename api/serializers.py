@@ -267,6 +267,10 @@ class MemberOut(serializers.ModelSerializer):
 
 class CandidateOut(serializers.ModelSerializer):
     owner = MemberOut(allow_null=True, read_only=True)
+    # Declared: a model field's own range follows the database (SQLite has none), and the
+    # schema must not.
+    risk_score = serializers.IntegerField(read_only=True, min_value=0, max_value=100)
+    live_missteps = serializers.IntegerField(read_only=True, min_value=0)
 
     class Meta:
         model = Candidate
