@@ -67,16 +67,57 @@ REMINDER_KINDS = [k.value for k in ReminderKind]
 
 
 class Text(serializers.CharField):
-    default_error_messages = {"surrogate": "This text holds a character that is not valid."}
+    """A JSON string (not a number DRF would make one of), holding valid text."""
+
+    default_error_messages = {
+        "surrogate": "This text holds a character that is not valid.",
+        "not_text": "Give text (a JSON string).",
+    }
 
     def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
         value = super().to_internal_value(data)
         if SURROGATES.search(value):
             self.fail("surrogate")
         return value
 
 
+class Whole(serializers.IntegerField):
+    """A JSON integer: not "3", not 3.0, not true (which DRF's IntegerField takes). Query
+    parameters, which are text by nature, use DRF's own."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Key(serializers.UUIDField):
+    """A UUID as a JSON string (DRF's also takes an integer)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class Level(serializers.ChoiceField):
+    """1 to 5, as a JSON integer."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
 def Id(**kwargs) -> serializers.IntegerField:  # a field type, named as one
+    """An id in a JSON body."""
+    return Whole(min_value=1, max_value=BIGINT_MAX, **kwargs)
+
+
+def QueryId(**kwargs) -> serializers.IntegerField:
+    """An id in the query string."""
     return serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, **kwargs)
 
 
@@ -135,7 +176,7 @@ class EventInput(FormInput):
     job = Id(required=False, allow_null=True, help_text="A job of your organization.")
     interview_at = serializers.DateTimeField(required=False, allow_null=True)
     notes = Text(required=False, allow_blank=True, max_length=10_000)
-    submission = serializers.UUIDField(required=False, allow_null=True, help_text=SUBMISSION_HELP)
+    submission = Key(required=False, allow_null=True, help_text=SUBMISSION_HELP)
     override_reason = Text(
         required=False, allow_blank=True, max_length=1000, help_text=OVERRIDE_HELP
     )
@@ -145,10 +186,10 @@ class RiskNoteInput(FormInput):
     form_class = RiskNoteForm
 
     dimension = serializers.ChoiceField(choices=[v for v, _ in DIMENSION_CHOICES])
-    level = serializers.ChoiceField(choices=[v for v, _ in LEVEL_CHOICES])
+    level = Level(choices=[v for v, _ in LEVEL_CHOICES])
     noted_on = serializers.DateField()
     note = Text(required=False, allow_blank=True, max_length=10_000)
-    submission = serializers.UUIDField(required=False, allow_null=True, help_text=SUBMISSION_HELP)
+    submission = Key(required=False, allow_null=True, help_text=SUBMISSION_HELP)
 
 
 class SecondChanceRequestInput(FormInput):
@@ -157,7 +198,7 @@ class SecondChanceRequestInput(FormInput):
     pitch = Text(max_length=10_000, help_text="In the candidate's words.")
     occurred_on = serializers.DateField()
     job = Id(required=False, allow_null=True, help_text="A job of your organization.")
-    submission = serializers.UUIDField(required=False, allow_null=True, help_text=SUBMISSION_HELP)
+    submission = Key(required=False, allow_null=True, help_text=SUBMISSION_HELP)
     override_reason = Text(
         required=False, allow_blank=True, max_length=1000, help_text=OVERRIDE_HELP
     )
@@ -179,7 +220,7 @@ class SecondChanceDecisionInput(FormInput):
         allow_null=True,
         help_text="Default: the job the request was made for.",
     )
-    submission = serializers.UUIDField(required=False, allow_null=True, help_text=SUBMISSION_HELP)
+    submission = Key(required=False, allow_null=True, help_text=SUBMISSION_HELP)
 
 
 class ClientInput(FormInput):
@@ -203,17 +244,17 @@ class CandidateQuery(serializers.Serializer):
     q = Text(required=False, allow_blank=True, max_length=200, help_text="Name or email.")
     status = serializers.ChoiceField(choices=[v for v, _ in STATUS_CHOICES], required=False)
     advice = serializers.ChoiceField(choices=[v for v, _ in ADVICE_CHOICES], required=False)
-    owner = Id(required=False, help_text="A member's id.")
-    client = Id(required=False, help_text="Candidates with an event for this client.")
-    job = Id(required=False, help_text="Candidates with an event on this job.")
+    owner = QueryId(required=False, help_text="A member's id.")
+    client = QueryId(required=False, help_text="Candidates with an event for this client.")
+    job = QueryId(required=False, help_text="Candidates with an event on this job.")
     sort = serializers.ChoiceField(
         choices=[s for s in SORTS if s],
         required=False,
         help_text="Default: highest risk first (best match first when searching).",
     )
-    page = serializers.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
-    after = Id(required=False, help_text="The `next` link's cursor: the last row's id.")
-    before = Id(required=False, help_text="The `previous` link's cursor: the first row's id.")
+    page = QueryId(required=False)
+    after = QueryId(required=False, help_text="The `next` link's cursor: the last row's id.")
+    before = QueryId(required=False, help_text="The `previous` link's cursor: the first row's id.")
     per_page = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PER_PAGE, default=25
     )
@@ -229,7 +270,7 @@ class CandidateQuery(serializers.Serializer):
 
 
 class CandidateDetailQuery(serializers.Serializer):
-    job = Id(
+    job = QueryId(
         required=False,
         help_text="A job of your organization: the answer then includes the three hiring "
         "questions for it.",

@@ -98,7 +98,9 @@ class ApiView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     def query(self, serializer_class, request: Request):
-        serializer = serializer_class(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF would take `?status=` for no status at all;
+        # here an empty value is refused like any other that is not one of the choices.
+        serializer = serializer_class(data=request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         return serializer
 

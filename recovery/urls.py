@@ -27,3 +27,6 @@ urlpatterns = [
     path("settings/api-tokens/", include("api.web_urls")),
     path("", include("candidates.urls")),
 ]
+
+# JSON for an unknown URL under /api/, Django's own page elsewhere.
+handler404 = "api.errors.page_not_found"
