@@ -77,6 +77,11 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+def tokens_of(member: User):
+    """A member's own tokens, newest first (the settings page): nobody sees another's."""
+    return ApiToken.objects.filter(member=member).order_by("-created_at", "-id")
+
+
 def token_for(raw: str) -> ApiToken | None:
     """The live token this is, with its member and their organization (one query), or None:
     unknown, revoked, or its member deactivated or without an organization."""

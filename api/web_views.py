@@ -13,11 +13,10 @@ from candidates.access import member_required
 
 from . import tokens
 from .forms import TokenForm
-from .models import ApiToken
 
 
 def _own(request: HttpRequest):
-    return ApiToken.objects.filter(member=request.user)
+    return tokens.tokens_of(request.user)
 
 
 @member_required()
