@@ -414,3 +414,23 @@ def test_the_schema_and_its_page_are_served_without_a_cdn():
     assert "swagger-ui" in page and "cdn" not in page.lower() and "//" + "unpkg" not in page
     assert settings.STATIC_URL + "drf_spectacular_sidecar/" in "/" + page.split('src="/', 1)[1]
     assert date.today()  # (the schema holds no data: nothing to scope)
+
+
+def test_the_rate_limit_fails_open_while_redis_is_down(recruiter, settings):
+    """The cache is django-redis with IGNORE_EXCEPTIONS: with Redis unreachable a request is
+    neither counted nor refused, and never a 500."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+            },
+        }
+    }
+    settings.API_RATE_LIMIT = "1/minute"
+    http = api(recruiter, "read")
+    answers = [http.get(reverse("api:candidates")).status_code for _ in range(3)]
+    assert answers == [200, 200, 200]
