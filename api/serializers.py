@@ -37,8 +37,9 @@ from candidates.models import (
     User,
 )
 from candidates.pagination import MAX_PER_PAGE
+from reminders.forms import ReminderForm
 from reminders.models import Reminder
-from reminders.rules import ReminderKind
+from reminders.rules import SNOOZES, ReminderKind
 
 from .models import ApiToken, Scope
 
@@ -236,6 +237,29 @@ class JobInput(FormInput):
     title = Text(max_length=200)
     hiring_manager = Text(required=False, allow_blank=True, max_length=200)
     state = serializers.ChoiceField(choices=JobState.values, required=False, default="open")
+
+
+class ReminderInput(FormInput):
+    form_class = ReminderForm
+
+    title = Text(max_length=200, help_text="What to do: “Call back about the Acme offer”.")
+    due_at = serializers.DateTimeField(help_text="When; not more than an hour ago.")
+    user = Id(help_text="Who is reminded: an active member of your organization (you, often).")
+    body = Text(required=False, allow_blank=True, max_length=10_000)
+
+
+# {"for": "1d" | "1w"}, as the Reminders page posts it ("for" is a Python keyword, hence
+# the class built by type()).
+SnoozeInput = type(
+    "SnoozeInput",
+    (serializers.Serializer,),
+    {
+        "for": serializers.ChoiceField(
+            choices=list(SNOOZES), help_text="For a day (`1d`) or a week (`1w`)."
+        ),
+        "__module__": __name__,
+    },
+)
 
 
 class CandidateQuery(serializers.Serializer):
@@ -483,6 +507,26 @@ class ReminderOut(serializers.ModelSerializer):
             "closed_at",
             "created_at",
         ]
+
+
+class JobCandidateOut(serializers.ModelSerializer):
+    latest_kind = serializers.ChoiceField(
+        choices=EVENT_KINDS, help_text="Their latest event on it."
+    )
+    latest_on = serializers.DateField()
+    is_active = serializers.BooleanField(help_text="Still in the running for this job.")
+
+    class Meta:
+        model = Candidate
+        fields = ["id", "name", "status", "advice", "latest_kind", "latest_on", "is_active"]
+
+
+class JobDetailOut(JobOut):
+    active_count = serializers.IntegerField(help_text="Candidates still active on it.")
+    candidates = JobCandidateOut(many=True)
+
+    class Meta(JobOut.Meta):
+        fields = [*JobOut.Meta.fields, "active_count", "candidates"]
 
 
 class MeOut(serializers.Serializer):

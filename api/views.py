@@ -30,8 +30,11 @@ from candidates.access import (
     org_of,
     scoped,
 )
-from candidates.models import Candidate, Client, Event, Job
+from candidates.models import Candidate, Client, Event, Job, User
 from reminders import selectors as reminder_selectors
+from reminders import services as reminder_services
+from reminders.models import Reminder
+from reminders.rules import SNOOZES
 
 from . import serializers as s
 from .errors import django_errors
@@ -397,6 +400,25 @@ class JobListView(ApiView):
         return Response(s.JobOut(job).data, status=status.HTTP_201_CREATED)
 
 
+class JobDetailView(ApiView):
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        summary="A job, with its candidates (latest first) and how many are still active",
+        responses={200: s.JobDetailOut, **OBJECT_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        job = get_for_org(Job.objects.select_related("client"), request, pk=pk)
+        candidates = list(
+            selectors.job_candidates(job, scoped(Candidate, request), scoped(Event, request))
+        )
+        data = s.JobOut(job).data
+        data.update(
+            active_count=sum(1 for c in candidates if c.is_active),
+            candidates=s.JobCandidateOut(candidates, many=True).data,
+        )
+        return Response(data)
+
+
 # --- Reminders ----------------------------------------------------------------------------
 
 
@@ -418,15 +440,101 @@ class ReminderListView(ApiView):
         return Response(s.ReminderOut(reminders, many=True).data)
 
 
-__all__ = [
-    "CandidateDetailView",
-    "CandidateEventsView",
-    "CandidateListView",
-    "CandidateRiskNotesView",
-    "ClientListView",
-    "JobListView",
-    "MeView",
-    "ReminderListView",
-    "SecondChanceDecisionView",
-    "SecondChanceRequestView",
-]
+class CandidateRemindersView(ApiView):
+    @extend_schema(
+        operation_id="candidates_reminders_create",
+        summary="Remind yourself or a colleague about a candidate",
+        request=s.ReminderInput,
+        responses={201: s.ReminderOut, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        candidate = get_for_org(Candidate, request, pk=pk)
+        members = scoped(User, request).filter(is_active=True).order_by("first_name", "username")
+        data = _valid(s.ReminderInput, request, members=members)
+        reminder = write(
+            lambda: reminder_services.reminder_create(
+                candidate=candidate,
+                user=data["user"],
+                title=data["title"],
+                body=data["body"],
+                due_at=data["due_at"],
+                created_by=request.user,
+            )
+        )
+        return Response(s.ReminderOut(reminder).data, status=status.HTTP_201_CREATED)
+
+
+class ReminderActionView(ApiView):
+    """Done, snooze, cancel: the person reminded and their managers (403 for anyone else of
+    the organization, 404 for another organization's reminder), as on the Reminders page."""
+
+    action = ""
+
+    def post(self, request: Request, pk: int) -> Response:
+        reminder = get_for_org(Reminder.objects.select_related("candidate"), request, pk=pk)
+        if not reminder.can_act(request.user):
+            raise exceptions.PermissionDenied(
+                "Only the person reminded and their managers can do this."
+            )
+        arguments = {"reminder": reminder, "by": request.user}
+        if self.action == "snooze":
+            serializer = s.SnoozeInput(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            arguments["delay"] = SNOOZES[serializer.validated_data["for"]]
+        act = getattr(reminder_services, f"reminder_{self.action}")
+        try:
+            reminder = act(**arguments)
+        except reminder_services.NotOpen as exc:
+            raise ReminderClosed(str(exc)) from None
+        reminder = Reminder.objects.select_related("user", "candidate", "job__client").get(
+            pk=reminder.pk
+        )
+        return Response(s.ReminderOut(reminder).data)
+
+
+class ReminderClosed(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This reminder is already closed."
+    default_code = "not_open"
+
+
+ACT_ERRORS = {**WRITE_ERRORS, 409: _error("The reminder is already done or cancelled.")}
+
+
+class ReminderDoneView(ReminderActionView):
+    action = "done"
+
+    @extend_schema(
+        operation_id="reminders_done",
+        summary="Mark a reminder done",
+        request=None,
+        responses={200: s.ReminderOut, **ACT_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class ReminderSnoozeView(ReminderActionView):
+    action = "snooze"
+
+    @extend_schema(
+        operation_id="reminders_snooze",
+        summary="Put a reminder off for a day or a week",
+        request=s.SnoozeInput,
+        responses={200: s.ReminderOut, **ACT_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class ReminderCancelView(ReminderActionView):
+    action = "cancel"
+
+    @extend_schema(
+        operation_id="reminders_cancel",
+        summary="Cancel a reminder",
+        request=None,
+        responses={200: s.ReminderOut, **ACT_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)

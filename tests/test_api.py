@@ -376,6 +376,48 @@ def test_clients_and_jobs_are_added_with_the_pages_rules(worlds):
     assert foreign.json() == {"client": ["Choose one of your clients."]}
 
 
+def test_a_job_lists_its_candidates_and_how_many_are_active(worlds):
+    northwind, rival = worlds
+    http = api(northwind.users[RECRUITER], "read")
+    job = http.get(reverse("api:job", kwargs={"pk": northwind.job.pk})).json()
+    assert job["title"] == "Northwind Forklift Driver" and job["client_name"] == (
+        "Northwind Acme Holdings"
+    )
+    names = {c["name"] for c in job["candidates"]}
+    assert {"Annabel Northwind", "Stanislav Stumbleton", "Rhiannon Requester"} <= names
+    assert job["active_count"] == sum(c["is_active"] for c in job["candidates"])
+    assert http.get(reverse("api:job", kwargs={"pk": rival.job.pk})).status_code == 404
+
+
+def test_reminders_are_added_and_acted_on_as_on_the_reminders_page(worlds):
+    northwind, rival = worlds
+    recruiter, headhunter = northwind.users[RECRUITER], northwind.users["headhunter"]
+    http = api(headhunter)
+    add = reverse("api:candidate_reminders", kwargs={"pk": northwind.plain.pk})
+    due = (timezone.now() + timedelta(days=1)).isoformat()
+    made = post(http, add, {"title": "Call back", "due_at": due, "user": recruiter.pk})
+    assert made.status_code == 201, made.content
+    assert made.json()["user"]["id"] == recruiter.pk and made.json()["state"] == "pending"
+    past = (timezone.now() - timedelta(days=1)).isoformat()
+    late = post(http, add, {"title": "Call back", "due_at": past, "user": recruiter.pk})
+    assert late.json() == {"due_at": ["That time has passed. Choose a time from now on."]}
+    foreign = post(http, add, {"title": "x", "due_at": due, "user": rival.users[RECRUITER].pk})
+    assert foreign.status_code == 400 and "user" in foreign.json()
+    # The headhunter made it, but it is the recruiter's (and their managers') to act on.
+    pk = made.json()["id"]
+    done = reverse("api:reminder_done", kwargs={"pk": pk})
+    assert post(http, done, {}).status_code == 403
+    mine = api(recruiter)
+    snoozed = post(mine, reverse("api:reminder_snooze", kwargs={"pk": pk}), {"for": "1w"})
+    assert snoozed.json()["state"] == "snoozed"
+    assert post(mine, reverse("api:reminder_snooze", kwargs={"pk": pk}), {"for": "2d"}).json() == {
+        "for": ['"2d" is not a valid choice.']
+    }
+    assert post(mine, done, {}).json()["state"] == "done"
+    again = post(api(northwind.users[MANAGER]), done, {})
+    assert again.status_code == 409 and again.json() == {"detail": "This reminder is already done."}
+
+
 # --- Rate limits --------------------------------------------------------------------------
 
 

@@ -8,7 +8,8 @@ fails `test_every_api_url_is_in_the_table`), and requests each with GET and POST
 - as Rival's admin (another organization) with Northwind's ids in the URL (404) and, for
   the writes that name objects in their body, Northwind's members with Rival's job or client
   (404 or a field error, as the pages answer).
-Expected answers: 200 for a read; 201 for a valid write by a role the pages let do it; 403
+Expected answers: 200 for a read; 201 for a valid write by a role the pages let do it (200
+for an action on a reminder); 403
 for a read token writing or a role that may not; 405 for a method the endpoint does not take
 (403 first for a refused write). No answer may hold the other organization's names, emails
 or texts, and no refused request may write anything (tests/worlds.py `fingerprint`).
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from api.tokens import token_create, token_revoke
 from candidates import services
@@ -36,6 +39,7 @@ pytestmark = pytest.mark.django_db
 
 RECORDERS = (RECRUITER, HEADHUNTER, ADMIN)
 DECIDERS = (MANAGER, ADMIN)
+ACTORS = (RECRUITER, MANAGER, ADMIN)  # on the recruiter's reminder
 PUBLIC = "public"
 
 Body = Callable[[World, World], dict]
@@ -56,10 +60,15 @@ class ApiUrl:
     body: Body | None = None
     foreign_body: int | None = None
     roles: str | None = None  # PUBLIC for the schema and its page
+    posted: int = 201  # a valid write's answer: 201 Created, 200 for an action
 
 
 def today_iso() -> str:
     return services.today().isoformat()
+
+
+def soon() -> str:
+    return (timezone.now() + timedelta(days=2)).isoformat()
 
 
 TABLE: dict[str, ApiUrl] = {
@@ -97,7 +106,25 @@ TABLE: dict[str, ApiUrl] = {
         body=lambda w, b: {"client": b.client.pk, "title": "Brand New Job"},
         foreign_body=400,  # "Choose one of your clients."
     ),
+    "api:job": ApiUrl(kwargs={"pk": "job"}),
+    "api:candidate_reminders": ApiUrl(
+        kwargs={"pk": "plain"},
+        get=None,
+        write=MEMBERS,
+        body=lambda w, b: {"title": "Call back", "due_at": soon(), "user": b.users[RECRUITER].pk},
+        foreign_body=400,  # another organization's member: "Select a valid choice"
+    ),
     "api:reminders": ApiUrl(),
+    # The recruiter's reminder: theirs and their managers' to act on.
+    "api:reminder_done": ApiUrl(kwargs={"pk": "reminder"}, get=None, write=ACTORS, posted=200),
+    "api:reminder_snooze": ApiUrl(
+        kwargs={"pk": "reminder"},
+        get=None,
+        write=ACTORS,
+        body=lambda w, b: {"for": "1d"},
+        posted=200,
+    ),
+    "api:reminder_cancel": ApiUrl(kwargs={"pk": "reminder"}, get=None, write=ACTORS, posted=200),
     "api:schema": ApiUrl(roles=PUBLIC),
     "api:docs": ApiUrl(roles=PUBLIC),
 }
@@ -153,7 +180,7 @@ def expected(url: ApiUrl, who: Requester, method: str, foreign: str) -> set[int]
         return {404}
     if foreign == "body":
         return {url.foreign_body}
-    return {201}
+    return {url.posted}
 
 
 def body_of(response) -> str:

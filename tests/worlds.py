@@ -141,29 +141,29 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
     return world
 
 
+NORTHWIND_PEOPLE = {
+    "plain": "Annabel Northwind",
+    "stumbled": "Stanislav Stumbleton",
+    "requested": "Rhiannon Requester",
+    "flagged": "Ferdinand Flagstaff",
+    "twin": "Annabel Twinsworth",
+}
+NORTHWIND_WORDS = {
+    "client": "Northwind Acme Holdings",
+    "job": "Northwind Forklift Driver",
+    "event": "northwind-event-note-7731",
+    "note": "northwind-risk-note-4419",
+    "pitch": "northwind-pitch-2207",
+    "flag": "northwind-flag-reason-5150",
+    "reminder": "northwind-reminder-8812",
+    "merge": "northwind-merge-reason-6021",
+    "token": "northwind-token-name-3160",
+}
+
+
 def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World]:
     """Northwind (`org`) and Rival (`other_org`)."""
-    northwind = seed(
-        org,
-        people={
-            "plain": "Annabel Northwind",
-            "stumbled": "Stanislav Stumbleton",
-            "requested": "Rhiannon Requester",
-            "flagged": "Ferdinand Flagstaff",
-            "twin": "Annabel Twinsworth",
-        },
-        words={
-            "client": "Northwind Acme Holdings",
-            "job": "Northwind Forklift Driver",
-            "event": "northwind-event-note-7731",
-            "note": "northwind-risk-note-4419",
-            "pitch": "northwind-pitch-2207",
-            "flag": "northwind-flag-reason-5150",
-            "reminder": "northwind-reminder-8812",
-            "merge": "northwind-merge-reason-6021",
-            "token": "northwind-token-name-3160",
-        },
-    )
+    northwind = seed(org, people=NORTHWIND_PEOPLE, words=NORTHWIND_WORDS)
     rival = seed(
         other_org,
         people={
@@ -186,6 +186,11 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
         },
     )
     return northwind, rival
+
+
+def one_world(org: Organization) -> World:
+    """Northwind alone: for the tests that need one organization's data and no other."""
+    return seed(org, people=NORTHWIND_PEOPLE, words=NORTHWIND_WORDS)
 
 
 def fingerprint() -> tuple:
