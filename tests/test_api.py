@@ -324,6 +324,26 @@ def test_refusals_say_which_field_and_why(worlds):
     assert decided.status_code == 400 and "non_field_errors" in decided.json()
 
 
+def test_the_guard_refuses_as_on_the_pages_and_only_an_admin_overrides(worlds):
+    """A flagged candidate is not submitted again: refused in the guard's words; an admin's
+    written reason lets that one action through (an `override` event before it)."""
+    northwind, _ = worlds
+    url = reverse("api:events", kwargs={"pk": northwind.flagged.pk})
+    body = {"kind": "submitted", "occurred_on": services.today().isoformat()}
+    reason = {**body, "override_reason": "The client asked for them by name"}
+    refused = post(api(northwind.users[RECRUITER]), url, body)
+    assert refused.status_code == 400, refused.content
+    assert list(refused.json()) == ["non_field_errors"]
+    # A recruiter's override_reason is no field of theirs (the form has none): still refused.
+    assert post(api(northwind.users[RECRUITER]), url, reason).status_code == 400
+    assert not northwind.flagged.events.filter(kind=Kind.OVERRIDE).exists()
+    let_through = post(api(northwind.users[ADMIN]), url, reason)
+    assert let_through.status_code == 201, let_through.content
+    override = northwind.flagged.events.get(kind=Kind.OVERRIDE)
+    assert override.notes == "The client asked for them by name"
+    assert override.recorded_by == northwind.users[ADMIN]
+
+
 def test_a_repeated_submission_key_is_stored_once(worlds):
     northwind, _ = worlds
     http = api(northwind.users[RECRUITER])
