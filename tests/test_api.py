@@ -26,8 +26,9 @@ from api.tokens import LAST_USED_EVERY, MAX_ACTIVE_TOKENS, token_create, token_r
 from candidates import selectors, services
 from candidates.engine import Kind
 from candidates.models import Candidate, Event, RiskNote
+from reminders.services import reminder_create
 
-from .factories import CandidateFactory
+from .factories import CandidateFactory, ClientFactory, JobFactory, UserFactory
 from .worlds import ADMIN, MANAGER, RECRUITER, two_worlds
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +218,56 @@ def test_the_list_costs_the_same_whatever_the_page_size(
     assert counts[0] == counts[1] == counts[2]
     with django_assert_max_num_queries(3):
         http.get(reverse("api:candidates"), {"per_page": 100})
+
+
+def test_every_list_costs_the_same_however_long_it_is(worlds):
+    """No query per row: each list answer runs as many queries with ten times the rows."""
+    northwind, _ = worlds
+    manager = northwind.users[MANAGER]
+    http = api(manager, "read")
+    http.get(reverse("api:me"))  # last_used_at written: not counted below
+    urls = [
+        reverse("api:events", kwargs={"pk": northwind.plain.pk}),
+        reverse("api:risk_notes", kwargs={"pk": northwind.plain.pk}),
+        reverse("api:clients"),
+        reverse("api:jobs"),
+        reverse("api:job", kwargs={"pk": northwind.job.pk}),
+        reverse("api:reminders") + "?who=team",
+        reverse("api:candidate", kwargs={"pk": northwind.plain.pk}) + f"?job={northwind.job.pk}",
+    ]
+
+    def costs() -> list[int]:
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert http.get(url).status_code == 200, url
+            counts.append(len(queries))
+        return counts
+
+    before = costs()
+    for i in range(10):
+        colleague = UserFactory(organization=northwind.org, role="recruiter")
+        client = ClientFactory(organization=northwind.org)
+        job = JobFactory(client=client)
+        services.event_log(
+            candidate=northwind.plain,
+            kind="submitted",
+            occurred_on=services.today() - timedelta(days=i),
+            job=job if i % 2 else northwind.job,
+            recorded_by=colleague,
+        )
+        services.risk_note_add(
+            candidate=northwind.plain, dimension="commute", level=2, author=colleague
+        )
+        reminder_create(
+            candidate=northwind.plain,
+            user=colleague,
+            title=f"Call {i}",
+            due_at=timezone.now() + timedelta(days=1),
+            created_by=colleague,
+            job=job,
+        )
+    assert costs() == before
 
 
 def test_the_candidate_detail_explains_and_answers_the_hiring_questions(worlds):
