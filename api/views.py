@@ -471,7 +471,9 @@ class ReminderActionView(ApiView):
     action = ""
 
     def post(self, request: Request, pk: int) -> Response:
-        reminder = get_for_org(Reminder.objects.select_related("candidate"), request, pk=pk)
+        reminder = get_for_org(
+            Reminder.objects.select_related("user", "candidate", "job__client"), request, pk=pk
+        )
         if not reminder.can_act(request.user):
             raise exceptions.PermissionDenied(
                 "Only the person reminded and their managers can do this."
@@ -486,9 +488,6 @@ class ReminderActionView(ApiView):
             reminder = act(**arguments)
         except reminder_services.NotOpen as exc:
             raise ReminderClosed(str(exc)) from None
-        reminder = Reminder.objects.select_related("user", "candidate", "job__client").get(
-            pk=reminder.pk
-        )
         return Response(s.ReminderOut(reminder).data)
 
 
