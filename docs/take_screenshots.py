@@ -244,6 +244,21 @@ def _email_template(page: Page, base: str) -> None:
     expect(page.get_by_role("heading", name="Preview")).to_be_visible()
 
 
+def _api_tokens(page: Page, base: str) -> None:
+    """A member's API tokens, just after making one: the token shown once."""
+    page.goto(f"{base}/settings/api-tokens/")
+    page.fill("#id_name", "ATS sync")
+    page.check("input[name=scope][value=write]")
+    page.click("button:has-text('Create the token')")
+    page.wait_for_selector("#new-token")
+
+
+def _api_docs(page: Page, base: str) -> None:
+    """The API's documentation page (Swagger UI, served by the app: no CDN)."""
+    page.goto(f"{base}/api/v1/docs/")
+    page.wait_for_selector(".opblock-summary")
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
@@ -282,6 +297,8 @@ SHOTS = [
     Shot("candidate-emails", "manager", _email_template),
     Shot("candidate-request", "recruiter", _candidate_request, writes=True),
     Shot("review-own-words", "recruiter", _queue_own_words, focus=".own-words", writes=True),
+    Shot("api-docs", "recruiter", _api_docs),
+    Shot("api-tokens", "recruiter", _api_tokens, writes=True),
 ]
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 

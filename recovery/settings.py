@@ -63,9 +63,14 @@ INSTALLED_APPS = [
     "django.forms",
     "simple_history",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    # Swagger UI's files, served from here: the documentation page needs no CDN.
+    "drf_spectacular_sidecar",
     "candidates",
     "reminders",
     "outreach",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +265,50 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reminders.tasks.send_digests",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
+    },
+}
+
+# --- The REST API (api/, docs/api.md) ---------------------------------------------------
+# Requests per token (per member when logged in by session) in the default cache: Redis
+# when REDIS_URL is set, failing open when it is down. "N/second|minute|hour|day"; empty: none.
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="300/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its WWW-Authenticate header makes an unauthenticated request a 401.
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "api.permissions.OrganizationMember",
+        "api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Recovery API",
+    "DESCRIPTION": "Candidates' missteps and second chances: the same reads, rules and audit "
+    "trail as the pages. Authenticate with `Authorization: Bearer <token>` (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its page are public and hold no data: a token sent to them is ignored.
+    "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "JobStateEnum": "candidates.models.JobState",
+        "ReminderStateEnum": "reminders.models.State",
+        "EventKindEnum": "api.serializers.EVENT_KINDS",
+        "LoggableKindEnum": "api.serializers.LOGGABLE_KINDS",
+        "EventReasonEnum": "candidates.models.REASON_CHOICES",
+        "ReminderKindEnum": "api.serializers.REMINDER_KINDS",
     },
 }
 

@@ -28,5 +28,10 @@ urlpatterns = [
     # (reminders/calendars.py). Masked in the logs (recovery/gunicorn_logging.py).
     path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("", include("outreach.urls")),
+    path("api/v1/", include("api.urls")),
+    path("settings/api-tokens/", include("api.web_urls")),
     path("", include("candidates.urls")),
 ]
+
+# JSON for an unknown URL under /api/, Django's own page elsewhere.
+handler404 = "api.errors.page_not_found"

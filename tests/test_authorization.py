@@ -97,6 +97,8 @@ class Url:
         ignores them. A URL naming another organization's object is always 404.
     object_rule: `roles` is checked on the object after loading it (the note's author, the
         reminder's person), so another organization's object is 404 whatever the role.
+    refused: the answer to a role that may not act: 403, or 404 where the object is only
+        ever its owner's (an API token: another member's is not there for them).
     """
 
     kwargs: dict[str, str] = field(default_factory=dict)
@@ -108,6 +110,7 @@ class Url:
     names: bool = False
     foreign: dict[str, int] = field(default_factory=dict)
     object_rule: bool = False
+    refused: int = 403
 
     def names_objects(self) -> bool:
         return bool(self.kwargs) or self.names
@@ -370,6 +373,17 @@ TABLE: dict[str, Url] = {
         roles=ADMINS,
         post=lambda w, u: {"role": "headhunter", "is_active": "on"},
     ),
+    # Every member's own API tokens: the new one is shown on the answer (200, no redirect).
+    "api_tokens:list": Url(post=lambda w, u: {"name": "My script", "scope": "read"}, posted=200),
+    # The world's token is the recruiter's: nobody else's to revoke, nor to know it exists.
+    "api_tokens:revoke": Url(
+        kwargs={"pk": "token"},
+        roles=(RECRUITER,),
+        object_rule=True,
+        refused=404,
+        get=None,
+        post=lambda w, u: {},
+    ),
 }
 
 # Not walked, on purpose.
@@ -377,6 +391,8 @@ SKIPPED_PREFIXES = {
     "admin/": "the admin site is for platform superusers; tests/test_admin.py covers it",
     "static/": "static files hold no data",
     "media/": "uploaded files are not served by Django",
+    "api/v1/": "the API answers bearer tokens, not logins: tests/test_api_authorization.py "
+    "walks each of its URL patterns as every role, both token scopes and another organization",
 }
 SKIPPED_NAMES = {
     "outreach:request": "a public page opened by a private token: tests/test_outreach.py "
@@ -490,11 +506,11 @@ def expected(url: Url, requester: str, role: str | None, method: str, world: str
         answers = {405}
         if method == "POST" and url.get:
             answers.add(404 if foreign_object else url.get)
-        return answers | ({403} if not allowed else set())
+        return answers | ({url.refused} if not allowed else set())
     if foreign_object and (allowed or url.object_rule):
         return {404}
     if not allowed:
-        return {403}
+        return {url.refused}
     if world == "foreign":
         return {url.foreign.get(method, 404)}
     return {url.get} if method == "GET" else {url.posted}

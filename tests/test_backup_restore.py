@@ -66,7 +66,7 @@ def _conninfo(db: dict, name: str) -> str:
 def _row_counts(cursor) -> dict[str, int]:
     """Rows of every table of the project's apps (and of the members' sessions)."""
     counts = {}
-    for label in ("candidates", "reminders"):
+    for label in ("candidates", "reminders", "api"):
         for model in apps.get_app_config(label).get_models():
             table = model._meta.db_table
             cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 (our table names)

@@ -16,7 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEW_MODULES = sorted(
-    [*ROOT.glob("candidates/views/*.py"), ROOT / "reminders" / "views.py"],
+    [
+        *ROOT.glob("candidates/views/*.py"),
+        ROOT / "reminders" / "views.py",
+        ROOT / "api" / "views.py",
+        ROOT / "api" / "web_views.py",
+    ],
 )
 SCOPING_CALLS = {"get_for_org"}
 

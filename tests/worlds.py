@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from api.models import ApiToken
+from api.tokens import token_create
 from candidates import services
 from candidates.engine import Kind, Reason
 from candidates.models import Candidate, Client, Event, Job, Merge, Organization, RiskNote, User
@@ -43,6 +45,8 @@ class World:
     merge: Merge  # a twin record of the plain candidate, merged into it
     link: PrivateLink  # the stumbled candidate's private link to ask for a second chance
     brief: PrivateLink  # the requested candidate's brief, shared with the client by link
+    token: ApiToken  # the recruiter's read-write API token
+    token_raw: str  # ... as shown once when it was made
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -120,6 +124,7 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
     brief = outreach_services.link_create(
         candidate=requested, job=job, purpose=LinkPurpose.BRIEF, by=users[HEADHUNTER]
     )
+    made = token_create(member=recruiter, name=words["token"], scope="write")
     world = World(
         link=link,
         brief=brief,
@@ -136,6 +141,8 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         note=note,
         reminder=reminder,
         merge=merge,
+        token=made.token,
+        token_raw=made.raw,
     )
     world.secrets = [
         *people.values(),
@@ -143,32 +150,34 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         twin_email,
         *words.values(),
         member.email,
+        made.raw,
     ]
     return world
 
 
+NORTHWIND_PEOPLE = {
+    "plain": "Annabel Northwind",
+    "stumbled": "Stanislav Stumbleton",
+    "requested": "Rhiannon Requester",
+    "flagged": "Ferdinand Flagstaff",
+    "twin": "Annabel Twinsworth",
+}
+NORTHWIND_WORDS = {
+    "client": "Northwind Acme Holdings",
+    "job": "Northwind Forklift Driver",
+    "event": "northwind-event-note-7731",
+    "note": "northwind-risk-note-4419",
+    "pitch": "northwind-pitch-2207",
+    "flag": "northwind-flag-reason-5150",
+    "reminder": "northwind-reminder-8812",
+    "merge": "northwind-merge-reason-6021",
+    "token": "northwind-token-name-3160",
+}
+
+
 def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World]:
     """Northwind (`org`) and Rival (`other_org`)."""
-    northwind = seed(
-        org,
-        people={
-            "plain": "Annabel Northwind",
-            "stumbled": "Stanislav Stumbleton",
-            "requested": "Rhiannon Requester",
-            "flagged": "Ferdinand Flagstaff",
-            "twin": "Annabel Twinsworth",
-        },
-        words={
-            "client": "Northwind Acme Holdings",
-            "job": "Northwind Forklift Driver",
-            "event": "northwind-event-note-7731",
-            "note": "northwind-risk-note-4419",
-            "pitch": "northwind-pitch-2207",
-            "flag": "northwind-flag-reason-5150",
-            "reminder": "northwind-reminder-8812",
-            "merge": "northwind-merge-reason-6021",
-        },
-    )
+    northwind = seed(org, people=NORTHWIND_PEOPLE, words=NORTHWIND_WORDS)
     rival = seed(
         other_org,
         people={
@@ -187,17 +196,24 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "flag": "rival-flag-reason-1204",
             "reminder": "rival-reminder-5530",
             "merge": "rival-merge-reason-7345",
+            "token": "rival-token-name-8274",
         },
     )
     return northwind, rival
 
 
+def one_world(org: Organization) -> World:
+    """Northwind alone: for the tests that need one organization's data and no other."""
+    return seed(org, people=NORTHWIND_PEOPLE, words=NORTHWIND_WORDS)
+
+
 def fingerprint() -> tuple:
     """What a refused request must leave as it was: the audit trail grows on every create,
-    change and delete of a tracked model; reminders are compared row by row."""
+    change and delete of a tracked model; reminders and API tokens are compared row by row."""
     counts = tuple(
         model.history.count() for model in (Candidate, Event, RiskNote, Client, Job, User)
     )
     reminders = tuple(Reminder.objects.order_by("pk").values_list("pk", "state", "due_at"))
     users = tuple(User.objects.order_by("pk").values_list("pk", "is_active", "role", "password"))
-    return counts, reminders, users
+    tokens = tuple(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at"))
+    return counts, reminders, users, tokens
