@@ -23,10 +23,12 @@ run: $(STAMP)
 	$(MANAGE) seed_demo --no-logins
 	bin/devserver $(ADDRESS)
 
-## make test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real servers)
+## make test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real servers),
+## in parallel: one test process per CPU, at most 4 (pytest-xdist; TEST_PROCESSES=0 for one)
+TEST_PROCESSES ?= auto
 test: $(STAMP)
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --maxprocesses=4 --dist loadfile $(PYTEST_ARGS)
 
 ## make bench: the pages at 100,000 candidates under 8 members reading and writing, with
 ## gunicorn as docker-compose.yml runs it and wrk, with Redis and with Redis stopped, and each

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -184,6 +185,16 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Redis, cache and Celery --------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# `make test` runs the suite in parallel (pytest-xdist): each test process takes a Redis
+# database of its own (the configured one plus 1 + its number), so that one process's Celery
+# workers never take another's messages nor its cache entries. Exported, like BROKER_DIR, for
+# the workers and servers the tests start.
+if TESTING and REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    _redis = urlsplit(REDIS_URL)
+    _db = int(_redis.path.strip("/") or 0) + 1 + int(os.environ["PYTEST_XDIST_WORKER"][2:])
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_db}"))
+    os.environ["REDIS_URL"] = REDIS_URL
+    os.environ.pop("CELERY_BROKER_URL", None)
 # Used without REDIS_URL (below); set either way, so tests can compare it with make run's.
 BROKER_DIR = Path(env("BROKER_DIR", default=str(VAR_DIR / "broker")))
 
