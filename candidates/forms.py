@@ -24,6 +24,8 @@ from .engine import MISSTEPS, Kind, Status, human_date, reasons_for
 from .models import (
     ADVICE_CHOICES,
     DIMENSION_CHOICES,
+    INTERVIEW_EARLIEST_YEAR,
+    INTERVIEW_TOO_EARLY,
     INTERVIEW_TOO_FAR,
     MISSTEP_REASON_CHOICES,
     REJECTION_REASON_CHOICES,
@@ -92,6 +94,8 @@ def _not_too_far(form: forms.Form, data: dict) -> None:
     interview_at = data.get("interview_at")
     if interview_at is not None and interview_at > interview_horizon():
         form.add_error("interview_at", INTERVIEW_TOO_FAR)
+    if interview_at is not None and interview_at.year < INTERVIEW_EARLIEST_YEAR:
+        form.add_error("interview_at", INTERVIEW_TOO_EARLY)
 
 
 class OverrideMixin:

@@ -68,6 +68,12 @@ INTERVIEW_TOO_FAR = (
 )
 
 
+# Before this is a typing mistake too (year 0001 from a date picker, "26" for 2026), and one
+# the pages could not even show in a time zone west of UTC.
+INTERVIEW_EARLIEST_YEAR = 2000
+INTERVIEW_TOO_EARLY = f"The interview time is before {INTERVIEW_EARLIEST_YEAR}: check the year."
+
+
 def interview_horizon():
     return timezone.now() + relativedelta(months=INTERVIEW_HORIZON_MONTHS)
 
@@ -615,6 +621,8 @@ class Event(models.Model):
         super().clean()
         if self.interview_at is not None and self.interview_at > interview_horizon():
             raise ValidationError({"interview_at": INTERVIEW_TOO_FAR})
+        if self.interview_at is not None and self.interview_at.year < INTERVIEW_EARLIEST_YEAR:
+            raise ValidationError({"interview_at": INTERVIEW_TOO_EARLY})
 
     @property
     def is_misstep(self) -> bool:

@@ -481,6 +481,12 @@ def _reminder_model():
 
 
 @transaction.atomic
+def _opt_out_model():
+    from outreach.models import OptOut  # outreach builds on this module: import late
+
+    return OptOut
+
+
 def candidates_merge(
     *, kept: Candidate, merged: Candidate, reason: str, merged_by: User | None = None
 ) -> Merge:
@@ -519,6 +525,13 @@ def candidates_merge(
     _move(Reminder, moved["reminders"], to=kept.pk, by=merged_by, why=why)
     CandidateAddress.objects.filter(pk__in=moved["addresses"]).update(candidate=kept)
     Merge.objects.filter(pk__in=moved["merges"]).update(kept=kept)
+    # One person asked for no email: the merged record's opt-out holds for the one left.
+    OptOut = _opt_out_model()
+    if not OptOut.objects.filter(candidate=kept).exists():
+        moved["opt_out"] = list(
+            OptOut.objects.filter(candidate=merged).values_list("pk", flat=True)
+        )
+        OptOut.objects.filter(pk__in=moved["opt_out"]).update(candidate=kept)
     snapshot = {name: getattr(merged, name) for name in MERGE_SNAPSHOT_FIELDS}
     snapshot["created_at"] = merged.created_at.isoformat()
 
@@ -620,6 +633,9 @@ def merge_undo(
         candidate=restored
     )
     Merge.objects.filter(pk__in=moved.get("merges", []), kept=kept).update(kept=restored)
+    _opt_out_model().objects.filter(pk__in=moved.get("opt_out", []), candidate=kept).update(
+        candidate=restored
+    )
     merge.undone_at = now or timezone.now()
     merge.undone_by = undone_by
     merge.save(update_fields=["undone_at", "undone_by"])

@@ -29,7 +29,7 @@ from reminders.delivery import MAX_ATTEMPTS, RETRY_DELAYS, NothingSent, _reset
 from reminders.emails import invitation_part
 
 from . import invitations, tokens
-from .models import CandidateEmail, EmailKind, EmailState
+from .models import CandidateEmail, EmailKind, EmailState, OptOut
 from .services import link_url
 
 logger = logging.getLogger(__name__)
@@ -97,10 +97,22 @@ def message_for(email: CandidateEmail) -> EmailMultiAlternatives:
     return message
 
 
+def _no_longer_wanted(email: CandidateEmail, now: datetime) -> str:
+    """Why a queued email must not go now ("" when it may): the candidate opted out since,
+    or the link it carries was revoked, used or replaced before it went."""
+    if OptOut.objects.filter(candidate_id=email.candidate_id).exists():
+        return "The candidate opted out of emails before it was sent."
+    if email.link is not None and not email.link.live(now):
+        return "The link was revoked, used or replaced before it was sent."
+    return ""
+
+
 def send_one(email: CandidateEmail, token: str, mail: BaseEmailBackend) -> int:
     if email.attempts >= MAX_ATTEMPTS:
         return _fail(email, token, f"Gave up after {email.attempts} attempts.", give_up=True)
     started = timezone.now()
+    if why := _no_longer_wanted(email, started):
+        return _fail(email, token, why, give_up=True)
     try:
         message = message_for(email)
         with transaction.atomic():

@@ -52,7 +52,7 @@ class JobChoiceForm(JobFormMixin, forms.Form):
     job = OrgJobField(label="For the job", required=True)
 
 
-class RequestLinkForm(JobChoiceForm):
+class RequestLinkForm(SubmittedOnce, JobChoiceForm):
     email = forms.BooleanField(
         label="Email it to the candidate",
         required=False,

@@ -44,10 +44,12 @@ class PrivateLink(models.Model):
     )
     # The brief: what the headhunter ticked in beyond the defaults (briefs.SHOWABLE).
     shows = models.JSONField(default=list, blank=True)
-    # The event the link's use recorded (the request, or the client's decision).
+    # The event the link's use recorded (the request, or the client's decision), and the
+    # key of the form that used it (a second post of that form is answered "thanks").
     event = models.ForeignKey(
         Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    submission = models.UUIDField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["candidate", "purpose", "created_at"])]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.utils import timezone
@@ -13,6 +14,7 @@ from candidates.engine import Kind, Status
 from candidates.models import Candidate, Event
 
 from .models import CandidateEmail, EmailKind, OptOut, PrivateLink
+from .services import link_url
 
 SHORT_NAMES = {
     EmailKind.LINK: "The link to ask",
@@ -24,6 +26,24 @@ RECENT_EMAILS = 10
 OFFER_FOR = timedelta(days=14)
 
 
+# The session holds the id of a link just made (never its token), for the candidate page to
+# show its address once.
+NEW_LINK = "outreach_new_link"
+
+
+def new_link(session, candidate: Candidate) -> str | None:
+    """The address of the link just made for this candidate, once; None otherwise (no query
+    when there is none)."""
+    pk = session.get(NEW_LINK)
+    if pk is None:
+        return None
+    link = PrivateLink.objects.filter(pk=pk, candidate=candidate).first()
+    if link is None:
+        return None
+    del session[NEW_LINK]
+    return link_url(link)
+
+
 @dataclass
 class Loop:
     links: list[PrivateLink]
@@ -31,6 +51,8 @@ class Loop:
     opted_out: OptOut | None
     # The latest decision, when it was never emailed: the page offers to email it.
     unsent_decision: Event | None
+    # The key of the page's "Ask them to write" form (one link however often it is sent).
+    submission: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 def for_candidate(candidate: Candidate, events: Sequence[Event]) -> Loop:

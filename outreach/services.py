@@ -10,6 +10,7 @@ reminders as a member's), marked with who wrote them.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -33,7 +34,10 @@ from .models import (
     PrivateLink,
 )
 
+logger = logging.getLogger(__name__)
+
 LINK_LIFETIME = timedelta(days=14)
+DECISION_KINDS = (Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED)
 WORDS_MAX = 4000
 
 
@@ -124,18 +128,42 @@ def posted_before(token: str, purpose: str, submission: uuid.UUID | None) -> boo
     timeout): the first one stored it, so the poster sees its answer again, not an error."""
     if submission is None or not isinstance(token, str):
         return False
-    link = PrivateLink.objects.filter(
-        token_hash=tokens.hash_of(token), purpose=purpose, used_at__isnull=False
-    ).first()
-    return link is not None and candidate_services.already_saved(
-        organization_id=link.organization_id, key=submission
+    return PrivateLink.objects.filter(
+        token_hash=tokens.hash_of(token),
+        purpose=purpose,
+        used_at__isnull=False,
+        submission=submission,
+    ).exists()
+
+
+def _locked_candidate(link: PrivateLink) -> Candidate:
+    """The link's candidate, locked and read again: what `link_open` read may have changed
+    since (another link of theirs used at the same moment)."""
+    return Candidate.objects.select_for_update().get(pk=link.candidate_id)
+
+
+def pending_request(candidate: Candidate) -> Event | None:
+    """The request waiting for a decision, if the candidate's status says one waits."""
+    if candidate.status != Status.REQUESTED:
+        return None
+    return (
+        candidate.events.filter(kind=Kind.SECOND_CHANCE_REQUESTED)
+        .order_by("-occurred_on", "-id")
+        .first()
     )
 
 
-def _used(link: PrivateLink, event: Event) -> None:
+def brief_decides(link: PrivateLink, request: Event | None) -> bool:
+    """A brief's link decides only a request made for its own job (or for no job): a
+    client never answers a request about another client's job."""
+    return request is not None and request.job_id in (None, link.job_id)
+
+
+def _used(link: PrivateLink, event: Event, submission: uuid.UUID | None) -> None:
     link.used_at = timezone.now()
     link.event = event
-    link.save(update_fields=["used_at", "event"])
+    link.submission = submission
+    link.save(update_fields=["used_at", "event", "submission"])
 
 
 def request_by_link(
@@ -152,18 +180,19 @@ def request_by_link(
     availability = (availability or "").strip()[:500]
     with transaction.atomic():
         link = link_open(token, LinkPurpose.REQUEST, lock=True)
+        candidate = _locked_candidate(link)
+        if link_refusal(candidate, link.job, LinkPurpose.REQUEST):
+            raise LinkGone
         pitch = words + (f"\n\nWhen I am free: {availability}" if availability else "")
         try:
+            # The link is used once: its own row keeps the form's key (posted_before), so
+            # the candidate's key never meets the members' ones.
             event = candidate_services.second_chance_request(
-                candidate=link.candidate,
-                pitch=pitch,
-                job=link.job,
-                submission=submission,
-                source=EventSource.CANDIDATE,
+                candidate=candidate, pitch=pitch, job=link.job, source=EventSource.CANDIDATE
             )
         except candidate_services.GuardRefused as exc:
             raise LinkGone from exc
-        _used(link, event)
+        _used(link, event, submission)
         email_queue(candidate=link.candidate, kind=EmailKind.ACKNOWLEDGEMENT, event=event)
     return event
 
@@ -186,18 +215,20 @@ def decide_by_link(
         raise ValidationError({"note": "Say why, in a line: the recruiter will pass it on."})
     with transaction.atomic():
         link = link_open(token, LinkPurpose.BRIEF, lock=True)
+        candidate = _locked_candidate(link)
+        if not brief_decides(link, pending_request(candidate)):
+            raise ValidationError("There is no request for this job waiting for a decision.")
         event = candidate_services.second_chance_decide(
-            candidate=link.candidate,
+            candidate=candidate,
             grant=grant,
             note=(note or "").strip(),
             job=link.job,
             interview_at=interview_at if grant else None,
-            submission=submission,
             answering_request=True,
             source=EventSource.CLIENT,
             source_name=f"{name}, {link.job.client.name}",
         )
-        _used(link, event)
+        _used(link, event, submission)
     return event
 
 
@@ -262,8 +293,18 @@ def email_queue(
     if CandidateEmail.objects.filter(key=key).exists():
         return None
     job = link.job if link else event.job if event else None
-    text = wording.wording_for(candidate.organization_id, kind)
     variables = _variables(candidate, job, by, event, place)
+    text = wording.wording_for(candidate.organization_id, kind)
+    try:
+        subject, body = (
+            wording.render(text.subject, variables),
+            wording.render(text.body, variables),
+        )
+    except Exception:  # a template saved under older rules: the default wording, not a 500
+        logger.exception("Organization %s: the %s template fails.", candidate.organization_id, kind)
+        default_subject, default_body = wording.DEFAULTS[kind]
+        subject = wording.render(default_subject, variables)
+        body = wording.render(default_body, variables)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -275,8 +316,8 @@ def email_queue(
                 event=event,
                 link=link,
                 to=candidate.email,
-                subject=" ".join(wording.render(text.subject, variables).split())[:300],
-                body=wording.render(text.body, variables),
+                subject=" ".join(subject.split())[:300],
+                body=body,
                 place=place[:300],
                 queued_by=by,
                 next_attempt_at=now,
@@ -290,13 +331,18 @@ def email_queue(
 def decision_email_queue(*, event: Event, by: User | None, place: str = "") -> CandidateEmail:
     """Email a grant (with its invitation) or a refusal to the candidate; ValidationError
     says why not (opted out, no address, already sent, not a decision)."""
-    if event.kind not in (Kind.SECOND_CHANCE_GRANTED, Kind.SECOND_CHANCE_REFUSED):
+    if event.kind not in DECISION_KINDS:
         raise ValidationError("Only a decision on a second chance is emailed to the candidate.")
     candidate = event.candidate
     if not candidate.email:
         raise ValidationError(f"{candidate.name} has no email address.")
     if opted_out(candidate):
         raise ValidationError(f"{candidate.name} asked for no more emails.")
+    latest = (
+        candidate.events.filter(kind__in=DECISION_KINDS).order_by("-occurred_on", "-id").first()
+    )
+    if latest is None or latest.pk != event.pk:
+        raise ValidationError("Only the latest decision is emailed to the candidate.")
     kind = EmailKind.GRANT if event.kind == Kind.SECOND_CHANCE_GRANTED else EmailKind.REFUSAL
     email = email_queue(candidate=candidate, kind=kind, event=event, by=by, place=place)
     if email is None:
@@ -317,11 +363,15 @@ def decision_told(*, event: Event, by: User | None, wanted: bool, place: str = "
 
 
 def request_link_send(
-    *, candidate: Candidate, job: Job, by: User, email: bool
+    *, candidate: Candidate, job: Job, by: User, email: bool, submission: uuid.UUID | None = None
 ) -> tuple[PrivateLink, CandidateEmail | None]:
     """The recruiter's "ask them to write": a new request link, emailed when asked (and
-    allowed); the page shows its address to copy either way."""
+    allowed); the page shows its address to copy either way. The form's `submission` key
+    makes a second post of it (a double click) raise AlreadySaved: one link, one email."""
     with transaction.atomic():
+        candidate_services.claim_submission(
+            organization_id=candidate.organization_id, key=submission
+        )
         link = link_create(candidate=candidate, job=job, purpose=LinkPurpose.REQUEST, by=by)
         sent = (
             email_queue(candidate=candidate, kind=EmailKind.LINK, link=link, by=by)

@@ -18,11 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from candidates import services as candidate_services
 from candidates.access import DECIDERS, RECORDERS, get_for_org, member_required, scoped
 from candidates.accounts import client_ip
 from candidates.models import Candidate, Event, Job, Role
 
-from . import briefs, services, tokens, wording
+from . import briefs, selectors, services, tokens, wording
 from .forms import (
     BriefForm,
     CandidateRequestForm,
@@ -33,6 +34,7 @@ from .forms import (
 from .models import EmailKind, LinkPurpose, PrivateLink
 
 BRIEFERS = (Role.HEADHUNTER, Role.MANAGER, Role.ADMIN)
+NEW_LINK = selectors.NEW_LINK
 PUBLIC_RATE = "30/m"
 
 
@@ -134,6 +136,11 @@ def brief_page(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValidationError as exc:
             _form_errors(form, exc)
+        except services.LinkGone:
+            # The same form, posted twice at once: the other post used the link first.
+            if not services.posted_before(token, LinkPurpose.BRIEF, data["submission"]):
+                raise
+            return render(request, "outreach/public/decision_thanks.html")
         else:
             return render(
                 request, "outreach/public/decision_thanks.html", {"link": link, "event": event}
@@ -145,7 +152,7 @@ def brief_page(request: HttpRequest, token: str) -> HttpResponse:
             "link": link,
             "brief": briefs.brief_for(link.candidate, link.job, link.shows),
             "form": form,
-            "decidable": link.candidate.status == "requested",
+            "decidable": services.brief_decides(link, services.pending_request(link.candidate)),
         },
     )
 
@@ -199,13 +206,17 @@ def request_link_create(request: HttpRequest, pk: int) -> HttpResponse:
             job=form.cleaned_data["job"],
             by=request.user,
             email=form.cleaned_data["email"],
+            submission=form.cleaned_data["submission"],
         )
+    except candidate_services.AlreadySaved:
+        messages.info(request, "Already saved: this form was sent twice, and made one link.")
+        return redirect(candidate)
     except ValidationError as exc:
         messages.error(request, "No link: " + " ".join(exc.messages))
         return redirect(candidate)
     said = "emailed to the candidate" if email else "not emailed: copy it below"
     messages.success(request, f"A private link for {candidate.name} is ready, {said}.")
-    request.session["outreach_new_link"] = services.link_url(link)
+    request.session[NEW_LINK] = link.pk
     return redirect(candidate)
 
 
@@ -278,7 +289,7 @@ def brief_share(request: HttpRequest, pk: int) -> HttpResponse:
         "The brief's private link is ready: send it to the client's hiring manager. It works "
         "once (for one decision) and for 14 days.",
     )
-    request.session["outreach_new_link"] = services.link_url(link)
+    request.session[NEW_LINK] = link.pk
     return redirect(candidate)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine
 from django.template.base import Lexer, TokenType
 
 from .models import EmailKind, EmailTemplate
@@ -120,29 +120,52 @@ SAMPLE = {
 }
 
 
+IF_OPERATORS = {"and", "or", "not", "in", "is", "==", "!=", "<", ">", "<=", ">="}
+
+
+def _expression(text: str) -> list[str]:
+    """The problems of one `name|filter:arg` expression (a {{ }} or an if's operand)."""
+    name, *filters = text.split("|")
+    name = name.strip()
+    problems = []
+    if name not in VARIABLES and not re.fullmatch(r"\"[^\"]*\"|'[^']*'", name):
+        problems.append(f"{{{{ {name} }}}} is not one of the variables.")
+    for item in filters:
+        f = item.split(":")[0].strip()
+        if f not in ALLOWED_FILTERS:
+            problems.append(f"The filter |{f} is not allowed.")
+    return problems
+
+
 def check(text: str) -> list[str]:
     """The problems of a template, in words; empty when it is fine."""
     problems = []
     for token in Lexer(text).tokenize():
         content = token.contents.strip()
         if token.token_type == TokenType.BLOCK:
-            tag = content.split()[0] if content else ""
+            tag, *operands = content.split() or [""]
             if tag not in ALLOWED_TAGS:
                 problems.append(f"{{% {tag} %}} is not allowed: only if / elif / else / endif.")
+            # An if's conditions are held to the same variables and filters as {{ }}.
+            for operand in operands:
+                if operand not in IF_OPERATORS:
+                    problems.extend(_expression(operand))
         elif token.token_type == TokenType.VAR:
-            name, *filters = content.split("|")
-            if name.strip() not in VARIABLES:
-                problems.append(f"{{{{ {name.strip()} }}}} is not one of the variables.")
-            for item in filters:
-                f = item.split(":")[0].strip()
-                if f not in ALLOWED_FILTERS:
-                    problems.append(f"The filter |{f} is not allowed.")
+            problems.extend(_expression(content))
     if not problems:
         try:
-            _compile(text)
-        except TemplateSyntaxError as exc:
+            render_unchecked(text, SAMPLE)
+        except Exception as exc:  # any failure on sample data: refuse it, say why
             problems.append(f"The template does not read: {exc}")
     return problems
+
+
+def uses_link(text: str) -> bool:
+    """Whether the template prints {{ link }} (not in a comment)."""
+    return any(
+        token.token_type == TokenType.VAR and token.contents.split("|")[0].strip() == "link"
+        for token in Lexer(text).tokenize()
+    )
 
 
 def check_template(kind: str, subject: str, body: str) -> dict[str, list[str]]:
@@ -151,7 +174,7 @@ def check_template(kind: str, subject: str, body: str) -> dict[str, list[str]]:
     problems = {"subject": check(subject), "body": check(body)}
     if "\n" in subject.strip():
         problems["subject"].append("The subject must be one line.")
-    if kind == EmailKind.LINK and not re.search(r"{{\s*link\s*}}", body):
+    if kind == EmailKind.LINK and not uses_link(body):
         problems["body"].append("The link email must contain {{ link }}: it is the point.")
     return {field: found for field, found in problems.items() if found}
 
@@ -161,14 +184,18 @@ def _compile(text: str):
     return Engine(autoescape=False).from_string(text)
 
 
-def render(text: str, variables: dict[str, str]) -> str:
-    """Render a checked template with string variables only."""
-    if check(text):
-        raise ValueError("Refusing to render a template that does not pass check().")
+def render_unchecked(text: str, variables: dict[str, str]) -> str:
     rendered = _compile(text).render(Context({k: variables.get(k, "") for k in VARIABLES}))
     # Plain text, not the SafeString Django's render() returns: a page that shows it (the
     # settings page's preview) must escape it like any text a member typed.
     return str.__str__(rendered)
+
+
+def render(text: str, variables: dict[str, str]) -> str:
+    """Render a checked template with string variables only."""
+    if check(text):
+        raise ValueError("Refusing to render a template that does not pass check().")
+    return render_unchecked(text, variables)
 
 
 @dataclass(frozen=True)

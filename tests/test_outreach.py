@@ -398,6 +398,10 @@ def test_a_manager_edits_the_wording_with_a_preview(stumbled, recruiter, manager
         ("{{ settings.SECRET_KEY }}", "not one of the variables"),
         ("{{ first_name|safe }}", "filter |safe"),
         ("{% if first_name %}never closed", "does not read"),
+        # An if's conditions are held to the same rules (these crashed or ate memory).
+        ("{% if 1|divisibleby:0 %}x{% endif %}", "filter |divisibleby"),
+        ('{% if first_name|ljust:"300000000" %}x{% endif %}', "filter |ljust"),
+        ("{% if settings.DEBUG %}x{% endif %}", "not one of the variables"),
     ],
 )
 def test_templates_are_limited_to_the_safe_variables(manager, body, problem):
@@ -562,3 +566,118 @@ def test_the_link_email_must_keep_its_link(manager):
             body="Write to us",
             by=manager,
         )
+
+
+# --- Found in review (each failed before its fix) --------------------------------------------
+
+
+def token_of(link) -> str:
+    from outreach.tokens import token_for
+
+    return token_for(link.salt)
+
+
+def test_a_brief_for_another_job_cannot_decide_the_request(
+    stumbled, recruiter, headhunter, job, org
+):
+    requested(stumbled, recruiter, job)  # asked about Acme's job
+    other = JobFactory(client=ClientFactory(organization=org, name="OtherCo"), title="Driver")
+    link = outreach.link_create(
+        candidate=stumbled, job=other, purpose=LinkPurpose.BRIEF, by=headhunter
+    )
+    path = reverse("outreach:brief", args=[token_of(link)])
+    assert "Send my decision" not in HttpClient().get(path).content.decode()
+    response = HttpClient().post(path, {"decision": "refuse", "name": "Bob", "note": "No"})
+    assert response.status_code == 200 and "no request for this job" in response.content.decode()
+    assert not stumbled.events.filter(kind=Kind.SECOND_CHANCE_REFUSED).exists()
+
+
+def test_a_key_already_used_elsewhere_is_not_a_500(stumbled, recruiter, job, org):
+    key = uuid.uuid4()
+    services.claim_submission(organization_id=org.pk, key=key)
+    link = outreach.link_create(
+        candidate=stumbled, job=job, purpose=LinkPurpose.REQUEST, by=recruiter
+    )
+    path = reverse("outreach:request", args=[token_of(link)])
+    response = HttpClient().post(path, {"words": "Please", "submission": str(key)})
+    assert response.status_code == 200 and b"Thank you" in response.content
+    assert stumbled.events.filter(kind=Kind.SECOND_CHANCE_REQUESTED).count() == 1
+
+
+def test_an_interview_before_2000_is_refused_from_the_brief(stumbled, recruiter, headhunter, job):
+    requested(stumbled, recruiter, job)
+    link = outreach.link_create(
+        candidate=stumbled, job=job, purpose=LinkPurpose.BRIEF, by=headhunter
+    )
+    path = reverse("outreach:brief", args=[token_of(link)])
+    data = {"decision": "grant", "name": "Bob", "interview_at": "0001-01-01T00:00"}
+    response = HttpClient().post(path, data)
+    assert response.status_code == 200 and "before 2000" in response.content.decode()
+    assert not stumbled.events.filter(kind=Kind.SECOND_CHANCE_GRANTED).exists()
+
+
+def test_an_email_queued_before_an_opt_out_is_not_sent(stumbled, recruiter, job):
+    ask(recruiter, stumbled, job)
+    outreach.opt_out(candidate_id=stumbled.pk)
+    assert send_all() == []
+    email = CandidateEmail.objects.get()
+    assert email.state == EmailState.FAILED and "opted out" in email.last_error
+
+
+def test_a_link_email_whose_link_was_revoked_is_not_sent(stumbled, recruiter, job):
+    ask(recruiter, stumbled, job)
+    outreach.link_revoke(link=PrivateLink.objects.get(), by=recruiter)
+    assert send_all() == []
+
+
+def test_merging_keeps_the_opt_out_and_undo_gives_it_back(stumbled, recruiter, org):
+    twin = services.candidate_create(organization=org, email="sam.c@example.com", name="Sam Cole")
+    outreach.opt_out(candidate_id=twin.pk)
+    merge = services.candidates_merge(
+        kept=stumbled, merged=twin, reason="Same", merged_by=recruiter
+    )
+    assert OptOut.objects.filter(candidate=stumbled).exists()
+    services.merge_undo(merge=merge, undone_by=recruiter)
+    assert OptOut.objects.filter(candidate_id=twin.pk).exists()
+    assert not OptOut.objects.filter(candidate=stumbled).exists()
+
+
+def test_the_link_form_posted_twice_makes_one_link_and_one_email(stumbled, recruiter, job):
+    page = logged_in(recruiter)
+    data = {"job": job.pk, "email": "on", "submission": str(uuid.uuid4())}
+    url = reverse("outreach:request_link", args=[stumbled.pk])
+    page.post(url, data)
+    page.post(url, data)
+    assert PrivateLink.objects.count() == 1
+    assert len(send_all()) == 1
+
+
+def test_the_session_never_holds_a_links_token(stumbled, recruiter, job):
+    page = logged_in(recruiter)
+    page.post(reverse("outreach:request_link", args=[stumbled.pk]), {"job": job.pk})
+    token = token_of(PrivateLink.objects.get())
+    from candidates.models import MemberSession
+
+    assert all(token not in row.session_data for row in MemberSession.objects.all())
+    assert all(token not in str(row.get_decoded()) for row in MemberSession.objects.all())
+
+
+def test_only_the_latest_decision_is_emailed(stumbled, recruiter, manager, job):
+    requested(stumbled, recruiter, job)
+    old = services.second_chance_decide(
+        candidate=stumbled, grant=False, decided_by=manager, note="No"
+    )
+    stumbled.refresh_from_db()
+    services.event_log(
+        candidate=stumbled,
+        kind=Kind.DECLINED_INTERVIEW,
+        occurred_on=services.today(),
+        reason=Reason.COMMUTE,
+        job=job,
+        recorded_by=recruiter,
+    )
+    stumbled.refresh_from_db()
+    requested(stumbled, recruiter, job)
+    services.second_chance_decide(candidate=stumbled, grant=False, decided_by=manager, note="No")
+    with pytest.raises(ValidationError, match="latest decision"):
+        outreach.decision_email_queue(event=old, by=manager)

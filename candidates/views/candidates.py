@@ -271,7 +271,7 @@ def _detail(
             "reminders": reminder_selectors.for_candidate(candidate),
             "loop": outreach_selectors.for_candidate(candidate, page.events),
             "loop_jobs": jobs,
-            "new_link": request.session.pop("outreach_new_link", None),
+            "new_link": outreach_selectors.new_link(request.session, candidate),
             "missing_follow_up": reminder_selectors.missing_follow_up(candidate, page.events),
             "candidate": candidate,
             "page": page,
