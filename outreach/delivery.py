@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,13 +40,17 @@ BATCH_SIZE = 50
 FOOTER = "\n\n--\nTo receive no more emails from {organization} about this: {url}\n"
 
 
-def send_due(*, now: datetime | None = None, lease: timedelta = LEASE) -> int:
+def send_due(
+    *, now: datetime | None = None, lease: timedelta = LEASE, batch_size: int = BATCH_SIZE
+) -> int:
     """Claim and send due candidate emails until none is left; how many were sent."""
     token = uuid.uuid4().hex
     sent = 0
     mail = get_connection()
     try:
-        while claimed := claim_batch(token, now=now or timezone.now(), lease=lease):
+        while claimed := claim_batch(
+            token, now=now or timezone.now(), lease=lease, size=batch_size
+        ):
             mail.open()
             for email in claimed:
                 sent += send_one(email, token, mail)
@@ -59,16 +63,23 @@ def _due(now: datetime):
     return CandidateEmail.objects.filter(state=EmailState.PENDING, next_attempt_at__lte=now)
 
 
-def claim_batch(token: str, *, now: datetime, lease: timedelta) -> list[CandidateEmail]:
+def claim_batch(
+    token: str, *, now: datetime, lease: timedelta, size: int = BATCH_SIZE
+) -> list[CandidateEmail]:
     with transaction.atomic():
         due = _due(now).order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        pks = list(due.values_list("pk", flat=True)[:BATCH_SIZE])
+        pks = list(due.values_list("pk", flat=True)[:size])
         if not pks:
             return []
         _due(now).filter(pk__in=pks).update(
-            claim_token=token, claimed_at=now, next_attempt_at=now + lease
+            claim_token=token,
+            claimed_at=now,
+            next_attempt_at=now + lease,
+            # A claim still standing is one whose sender died: that counts as an attempt, so
+            # an email that keeps killing workers fails after MAX_ATTEMPTS.
+            attempts=Case(When(claim_token="", then=F("attempts")), default=F("attempts") + 1),
         )
         return list(
             CandidateEmail.objects.filter(pk__in=pks, claim_token=token)

@@ -3,8 +3,9 @@ REDIS_URL is set, as in CI; kombu's filesystem transport otherwise), never eager
 
 The worker runs in a subprocess against this test run's database and stores its mail with
 reminders.backends.DatabaseEmailBackend, in the transaction that marks a reminder sent, so
-the tests count exactly what was emailed. The crash test kills a worker with SIGKILL in the
-middle of a batch and checks that every reminder is still emailed exactly once.
+the tests count exactly what was emailed. The crash tests kill a worker with SIGKILL in the
+middle of a batch and check that every reminder, and every email to a candidate (the
+outreach outbox, the same protocol), is still emailed exactly once.
 """
 
 from __future__ import annotations
@@ -292,3 +293,58 @@ def test_two_workers_and_a_task_delivered_twice_still_email_each_reminder_once(
     wait_for(lambda: emailed() >= 400, 45, "the workers did not finish", worker)
     time.sleep(1)
     assert_each_emailed_exactly_once(400)
+
+
+# --- The outbox of emails to candidates (outreach/delivery.py): the same protocol ------------
+
+
+def test_a_worker_killed_mid_send_leaves_every_candidate_email_sent_exactly_once(start_worker, org):
+    from outreach.models import CandidateEmail, EmailKind, EmailState
+    from outreach.tasks import send_candidate_emails
+
+    total = 300
+    candidate = CandidateFactory(organization=org)
+    now = timezone.now()
+    CandidateEmail.objects.bulk_create(
+        CandidateEmail(
+            organization=org,
+            candidate=candidate,
+            kind=EmailKind.ACKNOWLEDGEMENT,
+            key=f"crash-test.{n}",
+            to=candidate.email,
+            subject=f"We have your request ({n})",
+            body="Thank you.",
+            next_attempt_at=now,
+        )
+        for n in range(total)
+    )
+    lease = 3  # seconds; production uses 5 minutes
+    first = start_worker(concurrency=1)
+    started = time.monotonic()
+    send_candidate_emails.delay(lease_seconds=lease, batch_size=100)
+    wait_for(lambda: emailed() >= 40, 40, "the first worker did not start sending", first, 0.005)
+    first.kill()
+    sent_before_crash = emailed()
+    assert 0 < sent_before_crash < total, "the kill must land in the middle of sending"
+    assert CandidateEmail.objects.exclude(claim_token="").exists()  # it died holding a batch
+    rate = sent_before_crash / (time.monotonic() - started)
+    limit = max(60.0, 5 * (total - sent_before_crash) / rate + lease)
+
+    second = start_worker(concurrency=2)
+
+    def sent_all() -> bool:
+        if emailed() < total:  # like the beat: keep asking
+            send_candidate_emails.delay(lease_seconds=lease, batch_size=50)
+        return emailed() >= total
+
+    wait_for(sent_all, limit, "the second worker did not finish", second, interval=1.0)
+    for _ in range(3):
+        send_candidate_emails.delay(lease_seconds=lease)
+    time.sleep(2)
+    assert StoredEmail.objects.count() == total
+    per_message = StoredEmail.objects.values("message_id").annotate(n=Count("id"))
+    assert {row["n"] for row in per_message} == {1}
+    assert set(StoredEmail.objects.values_list("message_id", flat=True)) == {
+        e.message_id for e in CandidateEmail.objects.all()
+    }
+    assert CandidateEmail.objects.filter(state=EmailState.SENT).count() == total
