@@ -45,34 +45,38 @@ def _ip(group: str, request: HttpRequest) -> str:
     return client_ip(request)
 
 
-def public(view):
-    """No cache, no Referer to other sites (the token is in the URL), not indexed,
-    rate-limited."""
+def public(purpose: str = "", thanks: str = ""):
+    """A public page: no cache, no Referer to other sites (the token is in the URL), not
+    indexed, rate-limited, and every unusable token the same plain 404. A form posted again
+    after it used its link (a double click, a retry, two posts at once) is answered with the
+    `thanks` page of the first, not the 404."""
 
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if is_ratelimited(
-            request,
-            group="outreach.public",
-            key=_ip,
-            rate=PUBLIC_RATE,
-            increment=True,
-        ):
-            response = render(request, "outreach/public/slow_down.html", status=429)
-        else:
-            try:
-                response = view(request, *args, **kwargs)
-            except (services.LinkGone, Http404):
-                response = render(request, "outreach/public/gone.html", status=404)
-        # The token is in the URL: no other site may see it in a Referer. Same-origin, not
-        # no-referrer: with no-referrer the browser posts the form with `Origin: null`, which
-        # Django's CSRF check rightly refuses.
-        response["Referrer-Policy"] = "same-origin"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+    def decorator(view):
+        @never_cache
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            if is_ratelimited(
+                request, group="outreach.public", key=_ip, rate=PUBLIC_RATE, increment=True
+            ):
+                response = render(request, "outreach/public/slow_down.html", status=429)
+            else:
+                try:
+                    response = view(request, token)
+                except (services.LinkGone, Http404):
+                    posted = request.method == "POST" and services.posted_before(
+                        token, purpose, _submission(request)
+                    )
+                    page, status = (thanks, 200) if posted else ("outreach/public/gone.html", 404)
+                    response = render(request, page, status=status)
+            # Same-origin, not no-referrer: with no-referrer the browser posts the form with
+            # `Origin: null`, which Django's CSRF check rightly refuses.
+            response["Referrer-Policy"] = "same-origin"
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 def _submission(request: HttpRequest) -> uuid.UUID | None:
@@ -82,30 +86,20 @@ def _submission(request: HttpRequest) -> uuid.UUID | None:
         return None
 
 
-@public
+@public(LinkPurpose.REQUEST, "outreach/public/request_thanks.html")
 def request_page(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method == "POST" and services.posted_before(
-        token, LinkPurpose.REQUEST, _submission(request)
-    ):
-        return render(request, "outreach/public/request_thanks.html")
     link = services.link_open(token, LinkPurpose.REQUEST)
     form = CandidateRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        key = form.cleaned_data["submission"]
         try:
             services.request_by_link(
                 token=token,
                 words=form.cleaned_data["words"],
                 availability=form.cleaned_data["availability"],
-                submission=key,
+                submission=form.cleaned_data["submission"],
             )
         except ValidationError as exc:
             _form_errors(form, exc)
-        except services.LinkGone:
-            # The same form, posted twice at once: the other post used the link first.
-            if not services.posted_before(token, LinkPurpose.REQUEST, key):
-                raise
-            return render(request, "outreach/public/request_thanks.html")
         else:
             return render(request, "outreach/public/request_thanks.html", {"link": link})
     return render(
@@ -115,12 +109,8 @@ def request_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@public
+@public(LinkPurpose.BRIEF, "outreach/public/decision_thanks.html")
 def brief_page(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method == "POST" and services.posted_before(
-        token, LinkPurpose.BRIEF, _submission(request)
-    ):
-        return render(request, "outreach/public/decision_thanks.html")
     link = services.link_open(token, LinkPurpose.BRIEF)
     form = ClientDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -136,11 +126,6 @@ def brief_page(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValidationError as exc:
             _form_errors(form, exc)
-        except services.LinkGone:
-            # The same form, posted twice at once: the other post used the link first.
-            if not services.posted_before(token, LinkPurpose.BRIEF, data["submission"]):
-                raise
-            return render(request, "outreach/public/decision_thanks.html")
         else:
             return render(
                 request, "outreach/public/decision_thanks.html", {"link": link, "event": event}
@@ -157,7 +142,7 @@ def brief_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@public
+@public()
 def opt_out(request: HttpRequest, token: str) -> HttpResponse:
     candidate_id = tokens.candidate_of_opt_out(token)
     candidate = Candidate.objects.select_related("organization").filter(pk=candidate_id).first()
