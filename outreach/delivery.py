@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, transaction
-from django.db.models import Case, F, When
+from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from reminders.delivery import MAX_ATTEMPTS, RETRY_DELAYS, NothingSent, _reset
+from reminders.delivery import MAX_ATTEMPTS, RETRY_DELAYS, NothingSent, _reset, claim_rows
 from reminders.emails import invitation_part
 
 from . import invitations, tokens
@@ -67,20 +67,8 @@ def claim_batch(
     token: str, *, now: datetime, lease: timedelta, size: int = BATCH_SIZE
 ) -> list[CandidateEmail]:
     with transaction.atomic():
-        due = _due(now).order_by("next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        pks = list(due.values_list("pk", flat=True)[:size])
-        if not pks:
-            return []
-        _due(now).filter(pk__in=pks).update(
-            claim_token=token,
-            claimed_at=now,
-            next_attempt_at=now + lease,
-            # A claim still standing is one whose sender died: that counts as an attempt, so
-            # an email that keeps killing workers fails after MAX_ATTEMPTS.
-            attempts=Case(When(claim_token="", then=F("attempts")), default=F("attempts") + 1),
-        )
+        rows = claim_rows(_due, token, now=now, size=size, lease=lease)
+        pks = [pk for pk, _ in rows]
         return list(
             CandidateEmail.objects.filter(pk__in=pks, claim_token=token)
             .select_related("candidate__organization", "link", "event__job")

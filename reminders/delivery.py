@@ -54,6 +54,7 @@ import contextlib
 import logging
 import time as monotonic_time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,7 +63,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, F, QuerySet, When
 from django.utils import timezone
 
 from candidates.models import User
@@ -148,24 +149,37 @@ def dispatch_due(
     return result
 
 
-def claim_batch(token: str, *, now: datetime, size: int, lease: timedelta) -> list[Reminder]:
-    """Step 1: take up to `size` due reminders for this run, with a lease."""
-    with transaction.atomic():
-        due = Reminder.objects.dispatchable(now).order_by("next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        rows = list(due.values_list("pk", "claim_token")[:size])
-        if not rows:
-            return []
-        pks = [pk for pk, _ in rows]
+def claim_rows(
+    due: Callable[[datetime], QuerySet], token: str, *, now: datetime, size: int, lease: timedelta
+) -> list[tuple[int, str]]:
+    """Step 1 for any outbox whose rows have `next_attempt_at`, `claim_token`, `claimed_at`
+    and `attempts` (reminders, outreach's emails to candidates): claim up to `size` of the
+    rows `due(now)` selects, with a lease, inside the caller's transaction. Returns each
+    claimed row's pk and the claim token it held before ("" unless its sender died)."""
+    rows_due = due(now).order_by("next_attempt_at", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        rows_due = rows_due.select_for_update(skip_locked=True)
+    rows = list(rows_due.values_list("pk", "claim_token")[:size])
+    if rows:
         # Conditional: with no row locks (SQLite), this WHERE keeps two dispatchers apart.
-        Reminder.objects.dispatchable(now).filter(pk__in=pks).update(
+        due(now).filter(pk__in=[pk for pk, _ in rows]).update(
             claim_token=token,
             claimed_at=now,
             next_attempt_at=now + lease,
-            # A claim still standing is one whose dispatcher died before finishing.
+            # A claim still standing is one whose sender died before finishing: an attempt,
+            # so that a row whose sending keeps killing workers fails after MAX_ATTEMPTS.
             attempts=Case(When(claim_token="", then=F("attempts")), default=F("attempts") + 1),
         )
+    return rows
+
+
+def claim_batch(token: str, *, now: datetime, size: int, lease: timedelta) -> list[Reminder]:
+    """Step 1: take up to `size` due reminders for this run, with a lease."""
+    with transaction.atomic():
+        rows = claim_rows(Reminder.objects.dispatchable, token, now=now, size=size, lease=lease)
+        if not rows:
+            return []
+        pks = [pk for pk, _ in rows]
         claimed = list(
             Reminder.objects.filter(pk__in=pks, claim_token=token)
             .select_related("user", "candidate", "event", "job__client")
