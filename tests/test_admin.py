@@ -461,3 +461,15 @@ def test_user_admin_edits_organization_role_and_time_zone(admin_client, headhunt
     assert usernames(role__exact="headhunter") == [headhunter.username]
     assert usernames(organization__id__exact=outsider.organization_id) == [outsider.username]
     assert usernames(q="hugo@") == [headhunter.username]
+
+
+def test_an_interview_before_2000_is_refused_in_the_admin(admin_client, kwame):
+    """The rule every door keeps (Event.clean): here the admin's."""
+    event = kwame.events.get()
+    data = event_form(
+        event, kind="scheduled", reason="", interview_at_0="0001-01-01", interview_at_1="10:00"
+    )
+    response = admin_client.post(url("event", "change", event.pk), data)
+    assert response.status_code == 200 and "before 2000" in response.content.decode()
+    event.refresh_from_db()
+    assert event.interview_at is None

@@ -547,3 +547,17 @@ def test_the_rate_limit_fails_open_while_redis_is_down(recruiter, settings):
     http = api(recruiter, "read")
     answers = [http.get(reverse("api:candidates")).status_code for _ in range(3)]
     assert answers == [200, 200, 200]
+
+
+def test_an_interview_before_2000_is_refused_through_the_api(worlds):
+    """The rule the client's brief link and the pages keep (Event.clean), at the API's door."""
+    northwind, _ = worlds
+    decide = reverse("api:second_chance_decisions", kwargs={"pk": northwind.requested.pk})
+    answer = post(
+        api(northwind.users[MANAGER]),
+        decide,
+        {"decision": "grant", "interview_at": "0001-01-01T00:00:00Z"},
+    )
+    assert answer.status_code == 400
+    assert "before 2000" in str(answer.json())
+    assert not northwind.requested.events.filter(kind=Kind.SECOND_CHANCE_GRANTED).exists()
