@@ -681,3 +681,10 @@ def test_only_the_latest_decision_is_emailed(stumbled, recruiter, manager, job):
     services.second_chance_decide(candidate=stumbled, grant=False, decided_by=manager, note="No")
     with pytest.raises(ValidationError, match="latest decision"):
         outreach.decision_email_queue(event=old, by=manager)
+
+
+def test_the_link_form_offers_the_last_missteps_job(stumbled, recruiter, job, org):
+    JobFactory(client=ClientFactory(organization=org, name="Aardvark Ltd"), title="Aardvark")
+    page = logged_in(recruiter).get(stumbled.get_absolute_url()).content.decode()
+    select = page[page.index('id="ask-job"') : page.index("</select>", page.index('id="ask-job"'))]
+    assert f'<option value="{job.pk}" selected>' in select
