@@ -23,6 +23,7 @@ from django.utils import timezone
 from candidates import services as candidate_services
 from candidates.engine import Kind, Status
 from candidates.models import Candidate, Event, EventSource, Job, JobState, User
+from reminders.rules import zone
 
 from . import tokens, wording
 from .models import (
@@ -118,7 +119,7 @@ def link_open(token: str, purpose: str, *, lock: bool = False) -> PrivateLink:
     link = links.filter(token_hash=tokens.hash_of(token), purpose=purpose).first()
     if link is None or not link.live(timezone.now()):
         raise LinkGone
-    if link_refusal(link.candidate, link.job, "" if purpose == LinkPurpose.BRIEF else purpose):
+    if link_refusal(link.candidate, link.job, purpose):
         raise LinkGone
     return link
 
@@ -244,12 +245,13 @@ def opt_out(*, candidate_id: int) -> None:
 
 
 def _when(at: datetime | None, zone_name: str) -> str:
+    """For the candidate, in words and with its zone: "Tuesday 8 December 2026 at 10:00
+    (Europe/London)" (the reminders' zone(): a bad name is UTC, never an error)."""
     if at is None:
         return ""
-    from zoneinfo import ZoneInfo
-
-    local = at.astimezone(ZoneInfo(zone_name))
-    return f"{local:%A} {local.day} {local:%B %Y at %H:%M} ({zone_name})"
+    tz = zone(zone_name)
+    local = at.astimezone(tz)
+    return f"{local:%A} {local.day} {local:%B %Y at %H:%M} ({tz.key})"
 
 
 def _variables(
