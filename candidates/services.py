@@ -18,6 +18,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from reminders import services as reminders_services
+from webhooks import services as webhooks_services
 
 from .clock import today
 from .engine import (
@@ -201,6 +202,7 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
         )
         grants = _latest_grants(ids, as_of)
         moves: dict[tuple[int, str], int] = {}
+        changed: list[tuple[Candidate, str]] = []
         for candidate in candidates:
             events, notes = facts[candidate.pk]
             result = evaluate(events, notes, as_of=as_of)
@@ -213,6 +215,7 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
             if candidate.counted_status != candidate.status:
                 org = candidate.organization_id
                 if candidate.counted_status:
+                    changed.append((candidate, candidate.counted_status))
                     moves[org, candidate.counted_status] = (
                         moves.get((org, candidate.counted_status), 0) - 1
                     )
@@ -220,6 +223,9 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
                 candidate.counted_status = candidate.status
         _store_results(candidates)
         StatusCount.objects.move(moves)
+        # Whoever changed it (a form, the API, an import, the passing of time), the
+        # organization's webhooks hear of it in this transaction.
+        webhooks_services.status_changes_emit(changed)
     return len(candidates)
 
 
@@ -552,6 +558,13 @@ def candidates_merge(
         merged_by=merged_by,
     )
     reevaluate([kept.pk])
+    webhooks_services.merge_emit(
+        kept_id=kept.pk,
+        organization_id=kept.organization_id,
+        merged_id=merged.pk,
+        merged=snapshot,
+        reason=reason,
+    )
     return merge
 
 
@@ -700,6 +713,7 @@ def event_log(
     reevaluate([candidate.pk])
     # The reminder rules: complete what this event answers, create what it asks for.
     reminders_services.on_event_logged(event)
+    webhooks_services.event_emit(event)
     return event
 
 

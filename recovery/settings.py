@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "reminders",
     "outreach",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -272,12 +273,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Webhook deliveries wait in an outbox too (webhooks/delivery.py).
+    "send-webhooks": {
+        "task": "webhooks.tasks.send_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "send-reminder-digests": {
         "task": "reminders.tasks.send_digests",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
 }
+
+# --- Webhooks out (webhooks/, docs/webhooks.md) -------------------------------------------
+# Off, deliveries go only to public addresses over https (an SSRF guard, checked on every
+# attempt). On: also http:// and private, loopback and link-local addresses (tests; a
+# receiver on the same network by choice).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- The REST API (api/, docs/api.md) ---------------------------------------------------
 # Requests per token (per member when logged in by session) in the default cache: Redis

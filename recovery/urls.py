@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("outreach.urls")),
     path("api/v1/", include("api.urls")),
     path("settings/api-tokens/", include("api.web_urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("", include("candidates.urls")),
 ]
 

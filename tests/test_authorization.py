@@ -137,6 +137,11 @@ def note_form(world: World, user: User) -> dict:
     return {"dimension": "trust", "level": "2", "noted_on": today_iso(), "note": "fine"}
 
 
+def webhook_form() -> dict:
+    # A public address given as an IP: no DNS needed to accept it.
+    return {"url": "https://93.184.216.34/hooks", "events": ["candidate.status_changed"]}
+
+
 TABLE: dict[str, Url] = {
     # The deployment's probes.
     "healthz": Url(roles=PUBLIC),
@@ -372,6 +377,20 @@ TABLE: dict[str, Url] = {
         kwargs={"pk": "member"},
         roles=ADMINS,
         post=lambda w, u: {"role": "headhunter", "is_active": "on"},
+    ),
+    # Webhooks out: the organization's admins'.
+    "webhooks:list": Url(roles=ADMINS, post=lambda w, u: webhook_form()),
+    "webhooks:detail": Url(
+        kwargs={"pk": "endpoint"}, roles=ADMINS, post=lambda w, u: webhook_form()
+    ),
+    "webhooks:delete": Url(kwargs={"pk": "endpoint"}, roles=ADMINS, get=None, post=lambda w, u: {}),
+    "webhooks:secret_roll": Url(
+        kwargs={"pk": "endpoint"}, roles=ADMINS, get=None, post=lambda w, u: {}
+    ),
+    "webhooks:test": Url(kwargs={"pk": "endpoint"}, roles=ADMINS, get=None, post=lambda w, u: {}),
+    # Not a delivery that gave up: refused with a message, and nothing written.
+    "webhooks:redeliver": Url(
+        kwargs={"pk": "delivery"}, roles=ADMINS, get=None, post=lambda w, u: {}
     ),
     # Every member's own API tokens: the new one is shown on the answer (200, no redirect).
     "api_tokens:list": Url(post=lambda w, u: {"name": "My script", "scope": "read"}, posted=200),

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db.models import Count
+from django.test import override_settings
 from django.utils import timezone
 
 from candidates import services as candidate_services
@@ -348,3 +349,71 @@ def test_a_worker_killed_mid_send_leaves_every_candidate_email_sent_exactly_once
         e.message_id for e in CandidateEmail.objects.all()
     }
     assert CandidateEmail.objects.filter(state=EmailState.SENT).count() == total
+
+
+# --- Webhooks (webhooks/delivery.py): the same protocol, over HTTP ----------------------------
+
+
+def test_a_worker_killed_mid_post_leaves_every_webhook_processed_exactly_once(start_worker, org):
+    """The first worker is killed while the endpoint holds its 20th POST. HTTP cannot make
+    the endpoint's acceptance and our COMMIT one step: that delivery goes again, with the same
+    event id, and the receiver (which dedupes by it, as docs/webhooks.md asks) processes it
+    once. Every other delivery is POSTed exactly once; each is recorded sent exactly once."""
+    from webhooks import services as webhook_services
+    from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
+    from webhooks.tasks import send_webhooks
+
+    from .factories import UserFactory
+    from .webhook_receiver import Receiver
+
+    total, held = 60, 20
+    admin = UserFactory(organization=org, role="admin")
+    with Receiver(hold=held) as receiver:
+        with override_settings(WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=True):
+            endpoint = webhook_services.endpoint_create(
+                organization=org, url=receiver.url, events=["candidate.merged"], by=admin
+            )
+        receiver.secret = webhook_services.secret_of(endpoint)
+        now = timezone.now()
+        Delivery.objects.bulk_create(
+            Delivery(
+                endpoint=endpoint,
+                event_type="ping",
+                event_id=event_id,
+                payload={"id": str(event_id), "type": "ping", "data": {"n": n}},
+                next_attempt_at=now,
+            )
+            for n, event_id in enumerate(uuid.uuid4() for _ in range(total))
+        )
+        lease = 3  # seconds; production uses 5 minutes
+        worker_env = {"WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "1", "SECRET_KEY": settings.SECRET_KEY}
+        first = start_worker(concurrency=1, **worker_env)
+        send_webhooks.delay(lease_seconds=lease, batch_size=50)
+        wait_for(receiver.held.is_set, 40, "the first worker did not reach the 20th POST", first)
+        first.kill()
+        receiver.release.set()  # the endpoint finishes its work; nobody reads its answer
+        assert Delivery.objects.filter(state=DeliveryState.SENT).count() == held - 1
+        assert Delivery.objects.exclude(claim_token="").exists()  # it died holding a batch
+
+        second = start_worker(concurrency=2, **worker_env)
+
+        def sent_all() -> bool:
+            done = Delivery.objects.filter(state=DeliveryState.SENT).count() >= total
+            if not done:  # like the beat: keep asking
+                send_webhooks.delay(lease_seconds=lease, batch_size=20)
+            return done
+
+        wait_for(sent_all, 90, "the second worker did not finish", second, interval=1.0)
+        for _ in range(3):
+            send_webhooks.delay(lease_seconds=lease)
+        time.sleep(2)
+
+    ids = {str(i) for i in Delivery.objects.values_list("event_id", flat=True)}
+    assert receiver.bad_signatures == 0
+    assert sorted(receiver.processed) == sorted(ids)  # each processed once
+    assert len(receiver.received) == total + 1  # the held POST, and its one repeat
+    repeated = [r.headers["Recovery-Delivery"] for r in receiver.received]
+    assert repeated.count(receiver.received[held - 1].headers["Recovery-Delivery"]) == 2
+    succeeded = DeliveryAttempt.objects.filter(succeeded=True)
+    assert succeeded.count() == total and succeeded.values("delivery").distinct().count() == total
+    assert DeliveryAttempt.objects.filter(error__contains="worker killed").exists()

@@ -18,6 +18,8 @@ from outreach import services as outreach_services
 from outreach.models import LinkPurpose, PrivateLink
 from reminders.models import Reminder
 from reminders.services import reminder_create
+from webhooks import services as webhook_services
+from webhooks.models import Delivery, Endpoint, EventType
 
 from .factories import ClientFactory, JobFactory, UserFactory
 
@@ -47,6 +49,8 @@ class World:
     brief: PrivateLink  # the requested candidate's brief, shared with the client by link
     token: ApiToken  # the recruiter's read-write API token
     token_raw: str  # ... as shown once when it was made
+    endpoint: Endpoint  # the organization's webhook endpoint (its secret is in `secrets`)
+    delivery: Delivery  # a test sent to it
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -125,7 +129,17 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         candidate=requested, job=job, purpose=LinkPurpose.BRIEF, by=users[HEADHUNTER]
     )
     made = token_create(member=recruiter, name=words["token"], scope="write")
+    # A public address given as an IP: registering it needs no DNS.
+    endpoint = webhook_services.endpoint_create(
+        organization=org,
+        url=f"https://93.184.216.34/{words['webhook']}",
+        events=list(EventType.values),
+        by=users[ADMIN],
+    )
+    delivery = webhook_services.test_send(endpoint=endpoint, by=users[ADMIN])
     world = World(
+        endpoint=endpoint,
+        delivery=delivery,
         link=link,
         brief=brief,
         org=org,
@@ -151,6 +165,7 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         *words.values(),
         member.email,
         made.raw,
+        webhook_services.secret_of(endpoint),
     ]
     return world
 
@@ -172,6 +187,7 @@ NORTHWIND_WORDS = {
     "reminder": "northwind-reminder-8812",
     "merge": "northwind-merge-reason-6021",
     "token": "northwind-token-name-3160",
+    "webhook": "northwind-webhook-path-4480",
 }
 
 
@@ -197,6 +213,7 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "reminder": "rival-reminder-5530",
             "merge": "rival-merge-reason-7345",
             "token": "rival-token-name-8274",
+            "webhook": "rival-webhook-path-9127",
         },
     )
     return northwind, rival
@@ -216,4 +233,8 @@ def fingerprint() -> tuple:
     reminders = tuple(Reminder.objects.order_by("pk").values_list("pk", "state", "due_at"))
     users = tuple(User.objects.order_by("pk").values_list("pk", "is_active", "role", "password"))
     tokens = tuple(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at"))
-    return counts, reminders, users, tokens
+    webhooks = (
+        tuple(Endpoint.objects.order_by("pk").values_list("pk", "url", "events", "salt")),
+        tuple(Delivery.objects.order_by("pk").values_list("pk", "state")),
+    )
+    return counts, reminders, users, tokens, webhooks
