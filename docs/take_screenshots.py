@@ -259,6 +259,21 @@ def _api_docs(page: Page, base: str) -> None:
     page.wait_for_selector(".opblock-summary")
 
 
+def _webhooks(page: Page, base: str) -> None:
+    """An admin adds a webhook endpoint and sends a test: the endpoint's page, its log."""
+    page.goto(f"{base}/settings/webhooks/")
+    page.fill("#id_url", "https://93.184.216.34/hooks/recovery")
+    page.check("input[name=events][value='candidate.status_changed']")
+    page.check("input[name=events][value='second_chance.decided']")
+    page.fill("#id_description", "Our ATS")
+    page.click("button:has-text('Add the endpoint')")
+    page.click("button:has-text('Send a test')")
+    page.wait_for_selector(".delivery-log")
+    # The worker tries it (no network here: the attempt is logged as not answered).
+    page.wait_for_timeout(5000)
+    page.reload()
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
@@ -299,6 +314,7 @@ SHOTS = [
     Shot("review-own-words", "recruiter", _queue_own_words, focus=".own-words", writes=True),
     Shot("api-docs", "recruiter", _api_docs),
     Shot("api-tokens", "recruiter", _api_tokens, writes=True),
+    Shot("webhooks", "orgadmin", _webhooks, writes=True),
 ]
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 
