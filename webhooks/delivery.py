@@ -32,7 +32,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from requests import RequestException, Response
+from requests import RequestException, Response, exceptions
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
@@ -166,10 +166,25 @@ def send_one(delivery: Delivery, token: str, http: HTTPSession) -> int:
     except InvalidIPAddress:
         _fail(delivery, token, "Refused: the address is private, loopback or link-local.")
     except (RequestException, OSError) as exc:
-        _fail(delivery, token, f"{type(exc).__name__}: {exc}", started=started, clock=clock)
+        _fail(delivery, token, describe(exc), started=started, clock=clock)
     else:
         return 1
     return 0
+
+
+def describe(exc: Exception) -> str:
+    """What went wrong, in a line an admin can act on (requests' own messages nest the
+    whole connection pool's story)."""
+    name = type(exc).__name__
+    if isinstance(exc, exceptions.SSLError):
+        return f"{name}: the TLS handshake failed (is the certificate valid for this host?)."
+    if isinstance(exc, exceptions.ConnectTimeout):
+        return f"{name}: no connection within {TIMEOUT[0]} seconds."
+    if isinstance(exc, exceptions.ReadTimeout):
+        return f"{name}: no answer within {TIMEOUT[1]} seconds."
+    if isinstance(exc, exceptions.ConnectionError):
+        return f"{name}: could not connect (refused, unreachable, or the name does not resolve)."
+    return f"{name}: {exc}"[:500]
 
 
 def _ms(clock: float) -> int:
