@@ -276,6 +276,12 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
     # of problems and its error text are scrubbed.
     _stop_imports_naming(candidate.organization_id, emails, redact)
 
+    # 3c. What webhooks told other systems about them, waiting or sent, and the answers.
+    if apps.is_installed("webhooks"):
+        from webhooks.services import deliveries_forget
+
+        deliveries_forget(candidate_id=candidate.pk)
+
     # 4. The admin's log names objects by their str(): "Name <email>".
     if apps.is_installed("django.contrib.admin"):
         apps.get_model("admin", "LogEntry")._default_manager.filter(

@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # The webhook log keeps 30 days (webhooks.services.deliveries_prune).
+    "prune-webhook-log": {
+        "task": "webhooks.tasks.prune_webhook_log",
+        "schedule": crontab(minute=35, hour=3),
+    },
     "send-reminder-digests": {
         "task": "reminders.tasks.send_digests",
         "schedule": crontab(minute="*/15"),

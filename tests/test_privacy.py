@@ -21,8 +21,10 @@ from candidates.engine import Kind, Reason
 from candidates.models import Candidate, Event, RiskNote
 from candidates.privacy import erase_candidate, export_candidate
 from reminders.services import reminder_create
+from webhooks import services as webhook_services
+from webhooks.models import Delivery, DeliveryAttempt, EventType
 
-from .factories import CandidateFactory, ClientFactory, JobFactory
+from .factories import CandidateFactory, ClientFactory, JobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +43,15 @@ SECRETS = [NAME, EMAIL, PHONE, EVENT_NOTE, EDITED_NOTE, PITCH, RISK_TEXT, "Quatt
 def candidate(org, recruiter, manager) -> Candidate:
     """A candidate with everything that can hold personal data: events with notes (one of
     them edited, one deleted with a reason naming them), a pitch, a risk note, a reminder
-    naming them, and an entry in the admin's log."""
+    naming them, an entry in the admin's log, and the webhook deliveries that told the
+    organization's ATS about them (with the answers the endpoint gave)."""
     job = JobFactory(client=ClientFactory(organization=org, name="Acme"), title="Welder")
+    endpoint = webhook_services.endpoint_create(
+        organization=org,
+        url="https://93.184.216.34/hooks",
+        events=list(EventType.values),
+        by=UserFactory(organization=org, role="admin"),
+    )
     candidate = services.candidate_create(
         organization=org, email=EMAIL, name=NAME, phone=PHONE, owner=recruiter, rating=4
     )
@@ -88,6 +97,13 @@ def candidate(org, recruiter, manager) -> Candidate:
     LogEntry.objects.log_actions(
         user_id=manager.pk, queryset=[candidate], action_flag=CHANGE, change_message="[]"
     )
+    for delivery in Delivery.objects.filter(endpoint=endpoint):
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            started_at=timezone.now(),
+            status_code=422,
+            response=f"Unknown candidate {EMAIL}",
+        )
     return candidate
 
 

@@ -516,3 +516,17 @@ def test_the_list_page_counts_waiting_and_failed_per_endpoint(client, org, org_a
     page = client.get(reverse("webhooks:list")).content.decode()
     assert '<td data-label="Waiting">2</td>' in page
     assert '<span class="badge badge-burned">1</span>' in page
+
+
+def test_the_log_keeps_thirty_days_of_finished_deliveries(org, org_admin):
+    endpoint = endpoint_at(org, org_admin, "https://ats.example.com/hooks")
+    old_sent, old_failed, old_waiting, recent = (
+        services.test_send(endpoint=endpoint, by=org_admin) for _ in range(4)
+    )
+    Delivery.objects.filter(pk=old_sent.pk).update(state=DeliveryState.SENT)
+    Delivery.objects.filter(pk=old_failed.pk).update(state=DeliveryState.FAILED)
+    Delivery.objects.filter(pk=recent.pk).update(state=DeliveryState.SENT)
+    month_ago = timezone.now() - timedelta(days=31)
+    Delivery.objects.exclude(pk=recent.pk).update(created_at=month_ago)
+    assert services.deliveries_prune() == 2
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {old_waiting.pk, recent.pk}

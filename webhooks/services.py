@@ -14,7 +14,7 @@ import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -310,3 +310,23 @@ def redeliver(*, delivery: Delivery) -> Delivery:
     delivery.refresh_from_db()
     _kick()
     return delivery
+
+
+def deliveries_forget(*, candidate_id: int) -> int:
+    """An erased candidate (candidates.privacy): the deliveries about them go, sent or not,
+    with the answers endpoints gave (which may quote them). What the endpoints received is
+    theirs to erase."""
+    deleted, _ = Delivery.objects.filter(payload__data__candidate__id=candidate_id).delete()
+    return deleted
+
+
+KEEP_LOG = timedelta(days=30)
+
+
+def deliveries_prune(*, now: datetime | None = None) -> int:
+    """The log keeps 30 days: older deliveries that were sent or gave up go (daily, beat)."""
+    cutoff = (now or timezone.now()) - KEEP_LOG
+    deleted, _ = Delivery.objects.filter(
+        created_at__lt=cutoff, state__in=[DeliveryState.SENT, DeliveryState.FAILED]
+    ).delete()
+    return deleted

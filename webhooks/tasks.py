@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from . import delivery
+from . import delivery, services
 
 
 @shared_task
@@ -15,3 +15,8 @@ def send_webhooks(lease_seconds: int | None = None, batch_size: int | None = Non
         lease=timedelta(seconds=lease_seconds) if lease_seconds else delivery.LEASE,
         batch_size=batch_size or delivery.BATCH_SIZE,
     )
+
+
+@shared_task
+def prune_webhook_log() -> int:
+    return services.deliveries_prune()
