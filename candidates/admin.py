@@ -24,8 +24,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from reminders import services as reminders_services
-
 from . import services
 from .duplicates import duplicates_for_new
 from .models import Candidate, Client, Event, Job, Organization, RiskNote, User
@@ -556,12 +554,13 @@ class ReevaluatesCandidate(admin.ModelAdmin):
 
 
 def _follow_up(added: Iterable[Event], changed: Iterable[tuple[Event, list]], request) -> None:
-    """Events written here get the reminders the same event logged on the candidate page
-    gets (services.event_log / event_update call the same hooks)."""
+    """Events written here are followed as the same event logged or corrected on the
+    candidate page is (services.event_log / event_update call the same hooks): reminders,
+    webhooks."""
     for event in added:
-        reminders_services.on_event_logged(event)
-    for event, _fields in changed:
-        reminders_services.on_event_corrected(event, by=request.user)
+        services.event_recorded(event)
+    for event, fields in changed:
+        services.event_corrected(event, by=request.user, kind_changed="kind" in fields)
 
 
 def _correct_on_the_page(url_name: str, obj) -> str:

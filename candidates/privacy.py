@@ -280,7 +280,7 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
     if apps.is_installed("webhooks"):
         from webhooks.services import deliveries_forget
 
-        deliveries_forget(candidate_id=candidate.pk)
+        deliveries_forget(candidate_ids=[candidate.pk, *merged_ids])
 
     # 4. The admin's log names objects by their str(): "Name <email>".
     if apps.is_installed("django.contrib.admin"):

@@ -486,13 +486,13 @@ def _reminder_model():
     return Reminder
 
 
-@transaction.atomic
 def _opt_out_model():
     from outreach.models import OptOut  # outreach builds on this module: import late
 
     return OptOut
 
 
+@transaction.atomic
 def candidates_merge(
     *, kept: Candidate, merged: Candidate, reason: str, merged_by: User | None = None
 ) -> Merge:
@@ -654,6 +654,10 @@ def merge_undo(
     merge.save(update_fields=["undone_at", "undone_by"])
     reevaluate([kept.pk, restored.pk])
     restored.refresh_from_db()
+    # The webhooks that were told it was merged away hear that it is back: reevaluate
+    # announced it if it moved from the `clean` it was saved with; if not, from nothing.
+    if restored.status == Status.CLEAN:
+        webhooks_services.status_changes_emit([(restored, None)])
     return restored
 
 
@@ -711,10 +715,25 @@ def event_log(
     event.save()
     event.guard_warning = verdict.warning
     reevaluate([candidate.pk])
-    # The reminder rules: complete what this event answers, create what it asks for.
+    event_recorded(event)
+    return event
+
+
+def event_recorded(event: Event) -> None:
+    """What follows an event written by any door (event_log, the admin's forms): the
+    reminder rules complete what it answers and create what it asks for, and the
+    organization's webhooks announce a request or a decision."""
     reminders_services.on_event_logged(event)
     webhooks_services.event_emit(event)
-    return event
+
+
+def event_corrected(event: Event, *, by: User | None, kind_changed: bool) -> None:
+    """What follows a correction (event_update, the admin): the reminders its rules made were
+    timed for what it said before; a correction that makes it a request or a decision is
+    announced as one."""
+    reminders_services.on_event_corrected(event, by=by)
+    if kind_changed:
+        webhooks_services.event_emit(event)
 
 
 @transaction.atomic
@@ -780,6 +799,7 @@ def event_update(
     job = fields.get("job")
     if job is not None and job.organization_id != event.candidate.organization_id:
         raise ValueError("The job belongs to another organization.")
+    kind_was = event.kind
     for name, value in fields.items():
         setattr(event, name, value)
     if {"kind", "occurred_on", "job"} & set(fields):
@@ -795,8 +815,7 @@ def event_update(
     _set_audit(event, user=updated_by, reason=change_reason.strip())
     event.save()
     reevaluate([event.candidate_id])
-    # The reminders this event's rules made were timed for what it said before.
-    reminders_services.on_event_corrected(event, by=updated_by)
+    event_corrected(event, by=updated_by, kind_changed=event.kind != kind_was)
     return event
 
 

@@ -473,3 +473,31 @@ def test_an_interview_before_2000_is_refused_in_the_admin(admin_client, kwame):
     assert response.status_code == 200 and "before 2000" in response.content.decode()
     event.refresh_from_db()
     assert event.interview_at is None
+
+
+def test_a_request_added_in_the_admin_reaches_the_webhooks(admin_client, kwame, org):
+    """The admin is a door too: the same hooks as event_log (reminders, webhooks)."""
+    from webhooks import services as webhook_services
+    from webhooks.models import Delivery, EventType
+
+    webhook_services.endpoint_create(
+        organization=org,
+        url="https://93.184.216.34/hooks",
+        events=[EventType.REQUEST_RECEIVED, EventType.DECISION_MADE],
+        by=UserFactory(organization=org, role="admin"),
+    )
+    services.event_log(candidate=kwame, kind="no_show", reason="commute", occurred_on=days_ago(3))
+    data = event_form(kwame.events.first(), kind="second_chance_requested", reason="", job="")
+    data.update(occurred_on=days_ago(1).isoformat(), notes="Please")
+    assert admin_client.post(url("event", "add"), data).status_code == 302
+    request = Delivery.objects.get()
+    assert request.event_type == EventType.REQUEST_RECEIVED
+    assert request.payload["data"]["request"]["notes"] == "Please"
+    # A correction that makes it a decision is announced as one.
+    event = kwame.events.get(kind="second_chance_requested")
+    admin_client.post(
+        url("event", "change", event.pk), event_form(event, kind="second_chance_refused")
+    )
+    assert sorted(Delivery.objects.values_list("event_type", flat=True)) == sorted(
+        [EventType.REQUEST_RECEIVED, EventType.DECISION_MADE]
+    )

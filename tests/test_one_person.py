@@ -391,6 +391,24 @@ def test_a_recruiter_merges_from_the_page_and_undoes_from_the_history(org, recru
     assert "Undo this merge" not in audit and "merge undone" in audit
 
 
+@pytest.mark.django_db(transaction=True)
+def test_merging_and_undoing_from_the_pages_work_in_autocommit_as_deployed(
+    org, recruiter, burned, twin
+):
+    """Not in a test's transaction: each request in autocommit, as gunicorn runs it, so a
+    service that locks rows outside a transaction of its own fails here (it answered 500)."""
+    http = login(recruiter)
+    merged = http.post(
+        reverse("candidates:merge", args=[twin.pk]), {"other": burned.pk, "reason": "Same phone"}
+    )
+    assert merged.status_code == 302
+    assert not Candidate.objects.filter(pk=burned.pk).exists()
+    undone = http.post(reverse("candidates:merge_undo", args=[Merge.objects.get().pk]))
+    assert undone.status_code == 302
+    assert Candidate.objects.get(pk=burned.pk).status == "burned"
+    counts_are_right(org)
+
+
 def test_another_organizations_candidate_or_merge_is_a_404(
     org, other_org, recruiter, outsider, burned, twin
 ):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -21,13 +22,13 @@ from django.utils import timezone
 from api.tokens import token_create
 from candidates import services as candidate_services
 from candidates.engine import Kind, Reason, Status
-from candidates.models import Role
+from candidates.models import Candidate, Role
 from reminders.delivery import MAX_ATTEMPTS
 from webhooks import delivery, services, signing
 from webhooks.models import PING, Delivery, DeliveryAttempt, DeliveryState, Endpoint, EventType
 
 from .factories import UserFactory
-from .webhook_receiver import Receiver
+from .webhook_receiver import RawServer, Receiver
 from .worlds import MANAGER, RECRUITER, one_world
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +148,8 @@ def test_another_organizations_endpoint_and_deliveries_are_404(client, org, org_
         ("https://[::1]/hooks", "private, loopback or link-local"),
         ("https://[::ffff:127.0.0.1]/hooks", "private, loopback or link-local"),
         ("https://0.0.0.0/hooks", "private, loopback or link-local"),
+        ("https://[::127.0.0.1]/hooks", "private, loopback or link-local"),
+        ("https://93.184.216.34:99999/hooks", "Enter a port between 1 and 65535"),
     ],
 )
 def test_the_form_and_the_service_refuse_what_an_endpoint_may_not_be(
@@ -530,3 +533,121 @@ def test_the_log_keeps_thirty_days_of_finished_deliveries(org, org_admin):
     Delivery.objects.exclude(pk=recent.pk).update(created_at=month_ago)
     assert services.deliveries_prune() == 2
     assert set(Delivery.objects.values_list("pk", flat=True)) == {old_waiting.pk, recent.pk}
+
+
+# --- What a hostile or broken endpoint cannot do ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # 200, claiming gzip, and not gzip.
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!",
+        # A NUL byte (PostgreSQL's text refuses it), in an error and in a success.
+        b"HTTP/1.1 500 Oops\r\nContent-Length: 5\r\n\r\nab\x00cd",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab\x00cd",
+        # Closed before the promised length.
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nshort",
+        # Not HTTP at all.
+        b"\x00\xff garbage",
+    ],
+    ids=["bad-gzip", "nul-in-error", "nul-in-success", "cut-short", "not-http"],
+)
+def test_a_broken_answer_costs_its_delivery_an_attempt_and_nobody_else_anything(
+    org, org_admin, other_org, receiver, answer
+):
+    with RawServer(answer) as hostile:
+        bad = endpoint_at(org, org_admin, hostile.url)
+        good = endpoint_at(
+            other_org, UserFactory(organization=other_org, role=Role.ADMIN), receiver.url
+        )
+        services.test_send(endpoint=bad, by=org_admin)
+        services.test_send(endpoint=good, by=org_admin)
+        delivered = send()
+    assert len(receiver.received) == 1  # the other organization's, in the same run
+    assert Delivery.objects.get(endpoint=good).state == DeliveryState.SENT
+    broken = Delivery.objects.get(endpoint=bad)
+    if broken.state == DeliveryState.SENT:  # a 200 with a readable start is a 200
+        assert delivered == 2 and "\x00" not in broken.log.get().response
+    else:
+        assert broken.state == DeliveryState.PENDING and broken.attempts == 1
+        assert broken.claim_token == "" and broken.log.get().error
+        assert "\x00" not in broken.log.get().response + broken.last_error
+
+
+def test_an_endpoint_that_trickles_its_answer_is_cut_off_at_the_deadline(
+    org, org_admin, monkeypatch
+):
+    monkeypatch.setattr(delivery, "DEADLINE", 2)
+    with RawServer(b"HTTP/1.1 200 OK\r\n", trickle=b"X-Slow: y\r\n") as slow:
+        endpoint = endpoint_at(org, org_admin, slow.url)
+        services.test_send(endpoint=endpoint, by=org_admin)
+        started = time.monotonic()
+        assert send() == 0
+        took = time.monotonic() - started
+    assert took < 6, f"held for {took:.1f} s"
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.error == "TooSlow: no complete answer within 2 seconds."
+    assert Delivery.objects.get().state == DeliveryState.PENDING
+
+
+def test_no_cookie_set_by_one_endpoint_is_sent_to_another(org, org_admin, other_org, receiver):
+    receiver.answers = [(200, "ok")]
+    receiver.cookie = "session=org-b-secret"
+    theirs = endpoint_at(
+        other_org, UserFactory(organization=other_org, role=Role.ADMIN), receiver.url + "/b"
+    )
+    ours = endpoint_at(org, org_admin, receiver.url + "/a")
+    services.test_send(endpoint=theirs, by=org_admin)
+    services.test_send(endpoint=ours, by=org_admin)
+    assert send() == 2
+    assert [r.headers.get("Cookie") for r in receiver.received] == [None, None]
+
+
+def test_erasing_a_candidate_removes_the_deliveries_of_the_records_merged_into_them(
+    org, org_admin, recruiter
+):
+    from candidates.privacy import erase_candidate
+
+    endpoint_at(org, org_admin, "https://93.184.216.34/hooks")
+    kept = a_candidate(org)
+    merged = a_candidate(org, "sam.c@example.net", "Samuel Carter")
+    a_no_show(merged, recruiter)  # announced under the merged record's id
+    candidate_services.candidates_merge(
+        kept=kept, merged=merged, reason="Same person", merged_by=recruiter
+    )
+    assert Delivery.objects.filter(payload__data__candidate__id=merged.pk).exists()
+    erase_candidate(
+        candidate=Candidate.objects.get(pk=kept.pk), erased_by=org_admin, reason="Asked"
+    )
+    text = str(list(Delivery.objects.values_list("payload", flat=True)))
+    assert "Samuel" not in text and "sam.c@example.net" not in text and "Sam Carter" not in text
+
+
+def test_undoing_a_merge_announces_the_record_that_came_back(org, org_admin, recruiter):
+    endpoint_at(org, org_admin, "https://93.184.216.34/hooks", events=[EventType.STATUS_CHANGED])
+    kept = a_candidate(org)
+    stumbled = a_candidate(org, "sam.c@example.net", "Samuel Carter")
+    a_no_show(stumbled, recruiter)
+    clean = a_candidate(org, "s.carter@example.org", "S. Carter")
+    merges = [
+        candidate_services.candidates_merge(
+            kept=kept, merged=merged, reason="Same person", merged_by=recruiter
+        )
+        for merged in (stumbled, clean)
+    ]
+    Delivery.objects.all().delete()
+    for merge in reversed(merges):
+        candidate_services.merge_undo(merge=merge, undone_by=recruiter)
+    came_back = {
+        d.payload["data"]["candidate"]["id"]: (
+            d.payload["data"]["previous_status"],
+            d.payload["data"]["status"],
+        )
+        for d in Delivery.objects.exclude(payload__data__candidate__id=kept.pk)
+    }
+    assert came_back == {
+        stumbled.pk: (Status.CLEAN, Status.STUMBLED),  # from the status it was saved with
+        clean.pk: (None, Status.CLEAN),  # no change to announce: announced as back
+    }
+    assert Delivery.objects.exclude(payload__data__candidate__id=kept.pk).count() == 2

@@ -6,7 +6,9 @@ process each event id once (`processed`), acknowledging a repeat without process
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +39,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     processed: list[str] = field(default_factory=list)
     bad_signatures: int = 0
+    cookie: str = ""  # a Set-Cookie header to send with every answer
 
     def __post_init__(self) -> None:
         receiver = self
@@ -67,6 +70,8 @@ class Receiver:
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                if receiver.cookie:
+                    self.send_header("Set-Cookie", f"{receiver.cookie}; Path=/")
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
                 self.wfile.write(text.encode())
@@ -87,3 +92,43 @@ class Receiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class RawServer:
+    """An endpoint that answers any request with these bytes, then closes; with `trickle`,
+    it then sends those bytes every second, forever (an endpoint that never finishes)."""
+
+    def __init__(self, answer: bytes, trickle: bytes = b""):
+        self.answer, self.trickle = answer, trickle
+        self.stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hooks"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            conn.settimeout(2)
+            conn.recv(65536)
+            conn.sendall(self.answer)
+            while self.trickle and not self.stop.wait(1):
+                conn.sendall(self.trickle)
+
+    def __enter__(self) -> RawServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()

@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from requests import RequestException, Response, exceptions
+from requests import exceptions
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
@@ -44,8 +46,15 @@ from .models import Delivery, DeliveryAttempt, DeliveryState
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-BATCH_SIZE = 50
-TIMEOUT = (3, 10)  # seconds to connect, to read
+# A claimed batch is sent one delivery after another, each given at most DEADLINE: the
+# lease must outlast the whole batch (10 x 15 s < 5 minutes), or its tail would be claimed
+# again by the next run while this one still holds it.
+BATCH_SIZE = 10
+TIMEOUT = (3, 10)  # seconds to connect, and between two reads
+DEADLINE = 15  # seconds for a whole attempt: connecting, sending, the answer read
+# A run stops claiming after this long (the next beat carries on), well inside the task's
+# time limit (settings.CELERY_TASK_SOFT_TIME_LIMIT).
+TIME_BUDGET = timedelta(minutes=2)
 RESPONSE_KEPT = 2000  # characters of the endpoint's answer kept in the log
 USER_AGENT = "Recovery-Webhooks/1"
 
@@ -56,8 +65,15 @@ class EndpointRefused(Exception):
         self.status, self.body = status, body
 
 
+class TooSlow(Exception):
+    pass
+
+
 def session() -> HTTPSession:
-    return HTTPSession(
+    """A session for one attempt: no cookie jar shared between organizations' endpoints,
+    and nothing from the worker's environment (proxies, ~/.netrc credentials) applied to a
+    customer's URL."""
+    http = HTTPSession(
         Config(
             ip_filter_enable=not settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES,
             ip_filter_allow_loopback_ips=False,
@@ -66,20 +82,27 @@ def session() -> HTTPSession:
             user_agent_override=USER_AGENT,
         )
     )
+    http.trust_env = False
+    return http
 
 
 def send_due(
-    *, now: datetime | None = None, lease: timedelta = LEASE, batch_size: int = BATCH_SIZE
+    *,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+    batch_size: int = BATCH_SIZE,
+    budget: timedelta = TIME_BUDGET,
 ) -> int:
-    """Claim and send due deliveries until none is left; how many were delivered."""
+    """Claim and send due deliveries until none is left or the time budget is spent; how
+    many were delivered."""
     token = uuid.uuid4().hex
     sent = 0
-    with session() as http:
-        while claimed := claim_batch(
-            token, now=now or timezone.now(), lease=lease, size=batch_size
-        ):
-            for delivery in claimed:
-                sent += send_one(delivery, token, http)
+    stop_at = time.monotonic() + budget.total_seconds()
+    while claimed := claim_batch(token, now=now or timezone.now(), lease=lease, size=batch_size):
+        for delivery in claimed:
+            sent += send_one(delivery, token)
+        if time.monotonic() > stop_at:
+            break
     return sent
 
 
@@ -121,13 +144,46 @@ def headers_for(delivery: Delivery, body: bytes, *, timestamp: int) -> dict[str,
     }
 
 
-def _answer(response: Response) -> str:
-    """The start of the endpoint's answer, read no further than we keep."""
-    raw = response.raw.read(RESPONSE_KEPT, decode_content=True) if response.raw else b""
-    return raw.decode("utf-8", errors="replace")
+def _clean(text: str) -> str:
+    # An endpoint's answer is anything: PostgreSQL's text holds no NUL.
+    return text.replace("\x00", "\ufffd")
 
 
-def send_one(delivery: Delivery, token: str, http: HTTPSession) -> int:
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """One POST; the status and the start of the answer, read no further than we keep."""
+    with session() as http, http.post(url, data=body, headers=headers, stream=True) as r:
+        kept = b""
+        for chunk in r.iter_content(chunk_size=RESPONSE_KEPT):
+            kept += chunk
+            if len(kept) >= RESPONSE_KEPT:
+                break
+        return r.status_code, _clean(kept[:RESPONSE_KEPT].decode("utf-8", errors="replace"))
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """`_post` with a deadline for the whole attempt. requests' timeouts bound each read,
+    so an endpoint trickling a byte every few seconds would hold the sender (and the
+    delivery's transaction) for as long as it liked: the POST runs in a thread of its own,
+    abandoned at the deadline (it ends at its next read timeout or when the endpoint stops)."""
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["answer"] = _post(url, body, headers)
+        except BaseException as exc:  # handed to the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, name="webhook-post", daemon=True)
+    thread.start()
+    thread.join(DEADLINE)
+    if thread.is_alive():
+        raise TooSlow(f"TooSlow: no complete answer within {DEADLINE} seconds.")
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result["answer"]  # type: ignore[return-value]
+
+
+def send_one(delivery: Delivery, token: str) -> int:
     if delivery.attempts >= MAX_ATTEMPTS:
         return _fail(delivery, token, f"Gave up after {delivery.attempts} attempts.", give_up=True)
     started = timezone.now()
@@ -141,18 +197,20 @@ def send_one(delivery: Delivery, token: str, http: HTTPSession) -> int:
             if not taken:
                 return 0
             headers = headers_for(delivery, body, timestamp=int(time.time()))
-            with http.post(delivery.endpoint.url, data=body, headers=headers, stream=True) as r:
-                answer = _answer(r)
-            if not 200 <= r.status_code < 300:
-                raise EndpointRefused(r.status_code, answer)
+            status, answer = post(delivery.endpoint.url, body, headers)
+            if not 200 <= status < 300:
+                raise EndpointRefused(status, answer)
             DeliveryAttempt.objects.create(
                 delivery=delivery,
                 started_at=started,
                 duration_ms=_ms(clock),
-                status_code=r.status_code,
+                status_code=status,
                 response=answer,
                 succeeded=True,
             )
+    except SoftTimeLimitExceeded:
+        _fail(delivery, token, "The run ran out of time.", started=started, clock=clock)
+        raise
     except EndpointRefused as exc:
         _fail(
             delivery,
@@ -163,9 +221,7 @@ def send_one(delivery: Delivery, token: str, http: HTTPSession) -> int:
             started=started,
             clock=clock,
         )
-    except InvalidIPAddress:
-        _fail(delivery, token, "Refused: the address is private, loopback or link-local.")
-    except (RequestException, OSError) as exc:
+    except Exception as exc:  # whatever an endpoint does, it costs this delivery an attempt
         _fail(delivery, token, describe(exc), started=started, clock=clock)
     else:
         return 1
@@ -176,6 +232,10 @@ def describe(exc: Exception) -> str:
     """What went wrong, in a line an admin can act on (requests' own messages nest the
     whole connection pool's story)."""
     name = type(exc).__name__
+    if isinstance(exc, InvalidIPAddress):
+        return "Refused: the address is private, loopback or link-local."
+    if isinstance(exc, TooSlow):
+        return str(exc)
     if isinstance(exc, exceptions.SSLError):
         return f"{name}: the TLS handshake failed (is the certificate valid for this host?)."
     if isinstance(exc, exceptions.ConnectTimeout):
@@ -184,7 +244,7 @@ def describe(exc: Exception) -> str:
         return f"{name}: no answer within {TIMEOUT[1]} seconds."
     if isinstance(exc, exceptions.ConnectionError):
         return f"{name}: could not connect (refused, unreachable, or the name does not resolve)."
-    return f"{name}: {exc}"[:500]
+    return _clean(f"{name}: {exc}")[:500]
 
 
 def _ms(clock: float) -> int:
@@ -204,7 +264,8 @@ def _fail(
 ) -> int:
     now = timezone.now()
     attempts = delivery.attempts + 1
-    changes = {"attempts": F("attempts") + 1, "last_error": error[:2000], "claim_token": ""}
+    error = _clean(error)[:2000]
+    changes = {"attempts": F("attempts") + 1, "last_error": error, "claim_token": ""}
     if give_up or attempts >= MAX_ATTEMPTS:
         changes["state"] = DeliveryState.FAILED
     else:
@@ -220,7 +281,7 @@ def _fail(
                 duration_ms=_ms(clock) if clock is not None else None,
                 status_code=status,
                 response=answer,
-                error=error[:2000],
+                error=error,
             )
     logger.warning("Webhook delivery %s: %s", delivery.pk, error)
     return 0

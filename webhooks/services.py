@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,10 +37,16 @@ MAX_ENDPOINTS = 10
 # --- Endpoints ------------------------------------------------------------------------------
 
 
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d forms
+
+
 def _blocked(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        if ip in _IPV4_COMPATIBLE:
+            return True
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return not ip.is_global or ip.is_multicast
 
 
@@ -52,6 +59,10 @@ def url_problem(url: str) -> str:
     except ValidationError:
         return "Enter a full http(s) address, e.g. https://ats.example.com/hooks/recovery."
     parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return "Enter a port between 1 and 65535."
     if parts.username or parts.password:
         return "Leave the user name and password out of the address."
     if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
@@ -59,7 +70,7 @@ def url_problem(url: str) -> str:
     if parts.scheme != "https":
         return "Use https://: deliveries carry candidates' names and emails."
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         return f"The host {parts.hostname} could not be found."
     if any(_blocked(info[4][0]) for info in infos):
@@ -219,10 +230,11 @@ def _event_data(event: Event) -> dict[str, Any]:
     }
 
 
-def status_changes_emit(changes: list[tuple[Candidate, str]]) -> None:
-    """Candidates whose stored status moved from the given one (services.reevaluate)."""
+def status_changes_emit(changes: list[tuple[Candidate, str | None]]) -> None:
+    """Candidates whose stored status moved from the given one (services.reevaluate), or
+    that came back from a merge (None: services.merge_undo)."""
 
-    def data(candidate: Candidate, previous: str) -> Data:
+    def data(candidate: Candidate, previous: str | None) -> Data:
         return lambda: {
             "candidate": candidate_data(candidate),
             "previous_status": previous,
@@ -312,11 +324,14 @@ def redeliver(*, delivery: Delivery) -> Delivery:
     return delivery
 
 
-def deliveries_forget(*, candidate_id: int) -> int:
-    """An erased candidate (candidates.privacy): the deliveries about them go, sent or not,
-    with the answers endpoints gave (which may quote them). What the endpoints received is
-    theirs to erase."""
-    deleted, _ = Delivery.objects.filter(payload__data__candidate__id=candidate_id).delete()
+def deliveries_forget(*, candidate_ids: Iterable[int]) -> int:
+    """An erased candidate (candidates.privacy), with the records merged into them: the
+    deliveries about any of them go, sent or not, with the answers endpoints gave (which may
+    quote them). What the endpoints received is theirs to erase."""
+    ids = list(candidate_ids)
+    deleted, _ = Delivery.objects.filter(
+        Q(payload__data__candidate__id__in=ids) | Q(payload__data__merged__id__in=ids)
+    ).delete()
     return deleted
 
 
