@@ -480,13 +480,13 @@ def _reminder_model():
     return Reminder
 
 
-@transaction.atomic
 def _opt_out_model():
     from outreach.models import OptOut  # outreach builds on this module: import late
 
     return OptOut
 
 
+@transaction.atomic
 def candidates_merge(
     *, kept: Candidate, merged: Candidate, reason: str, merged_by: User | None = None
 ) -> Merge:
