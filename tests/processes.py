@@ -86,10 +86,25 @@ class RedisServer:
             self.kill()
 
 
-class Gunicorn:
-    """The app in gunicorn on a free port, with `env` on top of this run's database."""
+def compose_web_command(port: int, workers: int, threads: int) -> list[str]:
+    """docker-compose.yml's `web` command (its config file, worker class, preload, limits,
+    access log), bound to 127.0.0.1:`port`, with `workers` x `threads` for its size."""
+    text = (BASE_DIR / "docker-compose.yml").read_text()
+    web = re.search(r"^  web:\n(.*?)(?=^  \S)", text, re.S | re.M).group(1)
+    lines = re.search(r"^    command:\n((?:^      - .*\n)+)", web, re.M).group(1)
+    args = [line.strip()[2:] for line in lines.splitlines()]
+    sizes = {"WEB_WORKERS": str(workers), "WEB_THREADS": str(threads)}
+    args = [re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: sizes.get(*m.groups()), a) for a in args]
+    args = [f"--bind=127.0.0.1:{port}" if a.startswith("--bind=") else a for a in args]
+    assert args[0] == "gunicorn" and "$" not in " ".join(args), args
+    return [sys.executable, "-m", *args]
 
-    def __init__(self, log: Path, env: dict[str, str]):
+
+class Gunicorn:
+    """The app in gunicorn on a free port, with `env` on top of this run's database; with
+    `compose`, started by docker-compose.yml's own command (2 workers x 2 threads)."""
+
+    def __init__(self, log: Path, env: dict[str, str], *, compose: bool = False):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -102,7 +117,9 @@ class Gunicorn:
         }
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [
+                compose_web_command(self.port, workers=2, threads=2)
+                if compose
+                else [
                     *(sys.executable, "-m", "gunicorn", "recovery.wsgi", "--timeout", "60"),
                     *("--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "4"),
                 ],

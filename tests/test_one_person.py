@@ -290,6 +290,30 @@ def test_a_merge_puts_everything_under_one_candidate(org, recruiter, burned, twi
     assert services.email_taken(org.pk, "jose.garcia@gmail.com")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_is_one_transaction(org, recruiter, burned, twin, monkeypatch):
+    """Outside any transaction, as a page's request runs: a merge that fails halfway leaves
+    both records as they were, and one that does not fails merges. (Its @transaction.atomic
+    once slid onto the helper written above it: every merge on PostgreSQL was a
+    TransactionManagementError, a 500, and a failed one on SQLite was half done.)"""
+    twin_events = set(twin.events.values_list("pk", flat=True))
+
+    def halfway():
+        raise RuntimeError("halfway")
+
+    monkeypatch.setattr(services, "_opt_out_model", halfway)
+    with pytest.raises(RuntimeError, match="halfway"):
+        services.candidates_merge(kept=burned, merged=twin, reason="Same", merged_by=recruiter)
+    assert set(Event.objects.filter(candidate=twin).values_list("pk", flat=True)) == twin_events
+    assert not Merge.objects.exists()
+
+    monkeypatch.undo()
+    services.candidates_merge(kept=burned, merged=twin, reason="Same", merged_by=recruiter)
+    assert not Candidate.objects.filter(pk=twin.pk).exists()
+    assert twin_events <= set(Event.objects.filter(candidate=burned).values_list("pk", flat=True))
+    counts_are_right(org)
+
+
 def test_undo_restores_both_histories_and_statuses(org, recruiter, burned, twin):
     burned_events = set(burned.events.values_list("pk", flat=True))
     twin_events = set(twin.events.values_list("pk", flat=True))
