@@ -17,23 +17,6 @@ from .factories import OrganizationFactory, UserFactory
 REQUIRE_SERVICES = os.environ.get("RECOVERY_REQUIRE_SERVICES") == "1"
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    """Each schemathesis operation its own node id. schemathesis 4.32 names an operation's
-    test "<function>[<operation>]", but pytest 9.2 builds an item's node id from the
-    function's name and its parametrize() ids (it has none): every operation of a schemathesis
-    test shared one node id, and under xdist (`make test`) a file's items that share an id
-    ran as one, the first operation's alone. (tests/test_api_schemathesis.py checks it.)"""
-    original = getattr(item, "originalname", None)
-    if (
-        type(item).__name__ == "SchemathesisFunction"
-        and item.name.startswith(f"{original}[")
-        and item.nodeid.endswith(f"::{original}")
-    ):
-        operation = item.name[len(original) + 1 : -1]
-        item._id = item.parent.id.child(original).with_params(operation)
-        assert item.nodeid.endswith(f"::{item.name}"), item.nodeid
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     if REQUIRE_SERVICES:
         engine = settings.DATABASES["default"]["ENGINE"]

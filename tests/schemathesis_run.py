@@ -11,6 +11,8 @@ from typing import Any
 
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -41,6 +43,21 @@ SETTINGS = hypothesis_settings(
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
+
+
+def operations(schema) -> list:
+    """Every operation of the schema, for `pytest.mark.parametrize` (one test, and one node
+    id, per operation: `schema.parametrize()` gave them all the function's node id, and
+    under xdist the items that shared it ran as one: one operation of 19 was fuzzed)."""
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def cases(operation) -> st.SearchStrategy:
+    """Data that fits the operation's schema, and data that does not (hostile input)."""
+    return st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    )
 
 
 def admin_with_data(org) -> tuple[str, dict[str, list[int]]]:

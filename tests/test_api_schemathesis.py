@@ -19,8 +19,18 @@ import schemathesis
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
+from hypothesis import given
+from hypothesis import strategies as st
 
-from .schemathesis_run import SCHEMA_FILE, SETTINGS, admin_with_data, bearer, send_and_check
+from .schemathesis_run import (
+    SCHEMA_FILE,
+    SETTINGS,
+    admin_with_data,
+    bearer,
+    cases,
+    operations,
+    send_and_check,
+)
 
 schema = schemathesis.openapi.from_path(SCHEMA_FILE)
 schema.app = WSGIHandler()
@@ -44,24 +54,9 @@ def admin_token(org, settings):
 
 
 @pytest.mark.django_db
-@schema.parametrize()
+@pytest.mark.parametrize("operation", operations(schema), ids=lambda op: op.label)
 @SETTINGS
-def test_the_api_keeps_its_schema_whatever_it_is_sent(case, admin_token):
+@given(data=st.data())
+def test_the_api_keeps_its_schema_whatever_it_is_sent(operation, data, admin_token):
     raw, real_ids = admin_token
-    send_and_check(case, bearer(raw), real_ids)
-
-
-def test_each_operation_is_a_test_of_its_own(request):
-    """One node id per operation, as collected: under xdist (`make test`) the items that share
-    one run as one (tests/conftest.py, pytest_itemcollected), and a schemathesis test would
-    fuzz the first operation of 19 alone, and pass."""
-    (collector,) = [
-        node
-        for node in request.node.parent.collect()
-        if node.name == "test_the_api_keeps_its_schema_whatever_it_is_sent"
-    ]
-    items = collector.collect()
-    for item in items:
-        request.config.hook.pytest_itemcollected(item=item)
-    ids = {item.nodeid for item in items}
-    assert len(ids) == len(items) == len(list(schema.get_all_operations()))
+    send_and_check(data.draw(cases(operation)), bearer(raw), real_ids)
