@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "reminders",
     "outreach",
     "api",
+    "ats",
 ]
 
 MIDDLEWARE = [
