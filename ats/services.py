@@ -425,6 +425,29 @@ def retry_waiting(*, organization: Organization) -> int:
     return recorded
 
 
+def erase_mentions(*, organization_id: int, candidate_id: int, emails) -> int:
+    """A candidate is erased (candidates/privacy.py): the deliveries that name them keep
+    their key (so that a replay from the ATS stays a replay and brings nothing back) and lose
+    everything personal; one still waiting for review is dismissed."""
+    addresses = [e.strip().lower() for e in emails if e and e.strip()]
+    items = InboundItem.objects.filter(organization_id=organization_id).filter(
+        Q(event__candidate_id=candidate_id) | Q(candidate_email__in=addresses)
+    )
+    erased = 0
+    for item in items.select_for_update(of=("self",)):
+        item.payload = {"erased": True}
+        item.candidate_email = ""
+        item.candidate_name = ""
+        item.reason_detail = ""
+        if item.state == ItemState.NEEDS_REVIEW:
+            item.state = ItemState.DISMISSED
+            item.resolved_at = timezone.now()
+        item.message = "The candidate was erased."
+        item.save()
+        erased += 1
+    return erased
+
+
 def headers_of(meta: dict[str, Any]) -> dict[str, str]:
     """The request's headers a vendor signs with (only these: nothing else is read)."""
     return {"Signature": str(meta.get("HTTP_SIGNATURE", ""))}

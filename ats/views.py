@@ -159,7 +159,10 @@ def mapping_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, "Saved.")
+            recorded = services.retry_waiting(organization=org_of(request))
+            messages.success(
+                request, "Saved." + (f" {recorded} waiting item(s) recorded." if recorded else "")
+            )
             return redirect("ats:mappings")
     return render(request, "ats/mapping_edit.html", {"form": form, "mapping": mapping})
 

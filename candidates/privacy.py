@@ -276,6 +276,15 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
     # of problems and its error text are scrubbed.
     _stop_imports_naming(candidate.organization_id, emails, redact)
 
+    # 3c. Deliveries from an applicant tracking system that name them (ats/): their raw
+    # payloads hold the name and address the ATS sent.
+    if apps.is_installed("ats"):
+        from ats.services import erase_mentions
+
+        erase_mentions(
+            organization_id=candidate.organization_id, candidate_id=candidate.pk, emails=emails
+        )
+
     # 4. The admin's log names objects by their str(): "Name <email>".
     if apps.is_installed("django.contrib.admin"):
         apps.get_model("admin", "LogEntry")._default_manager.filter(

@@ -630,3 +630,32 @@ def test_the_review_page_reads_a_fixed_number_of_queries(
     with django_assert_num_queries(BASE + 5):
         assert len(http.get(reverse("ats:review")).context["rows"]) == 7
     assert selectors.waiting(org).count() == 7
+
+
+def test_the_endpoint_is_rate_limited_per_source(greenhouse, monkeypatch):
+    from ats import views
+
+    monkeypatch.setattr(views, "INBOUND_RATE", "3/m")
+    body = fixture_bytes("greenhouse_interview_deleted.json")
+    answers = [post_greenhouse(greenhouse, body).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+
+
+def test_erasing_a_candidate_erases_the_deliveries_that_name_them(
+    org, greenhouse, hector, hank, recruiter
+):
+    from candidates.privacy import erase_candidate
+
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    body = fixture_bytes("greenhouse_reject_candidate.json")
+    post_greenhouse(greenhouse, body)  # recorded on Hector
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_application_updated_withdrew.json"))
+    waiting = InboundItem.objects.get(state=ItemState.NEEDS_REVIEW)  # Hank: unknown reason
+    erase_candidate(candidate=hector, erased_by=recruiter, reason="Asked by email")
+    erase_candidate(candidate=hank, erased_by=recruiter, reason="Asked by email")
+    stored = json.dumps(list(InboundItem.objects.values()), default=str).lower()
+    assert "hector" not in stored and "hank" not in stored and "porter" not in stored
+    waiting.refresh_from_db()
+    assert waiting.state == ItemState.DISMISSED
+    # A replay from the ATS is still a replay: nothing comes back.
+    assert post_greenhouse(greenhouse, body).json()["message"] == "Already received."
