@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from candidates import services as candidate_services
 from candidates.access import may_record_kind
+from candidates.engine import Kind, Reason, RejectionReason
 from candidates.models import (
     Candidate,
     CandidateAddress,
@@ -154,6 +155,41 @@ def mapping_save(
     row.full_clean(validate_constraints=False)
     row.save()
     return row
+
+
+# Greenhouse's default rejection reasons, with their types, as its support pages list them
+# ("Rejection Reasons Overview"), and what we take each to mean. "Duplicate", "Spam" and
+# "None specified" are left out on purpose: they say nothing about the candidate or the
+# employer, so they wait for review (where they are usually dismissed).
+GREENHOUSE_DEFAULTS: tuple[tuple[str, str, str], ...] = (
+    # We rejected them
+    ("Lacking skill(s)/qualification(s)", Kind.REJECTED, RejectionReason.SKILLS),
+    ("Not a cultural fit", Kind.REJECTED, RejectionReason.FIT),
+    ("Other (add notes below)", Kind.REJECTED, RejectionReason.OTHER),
+    ("Preferred another candidate", Kind.REJECTED, RejectionReason.ANOTHER_CANDIDATE),
+    # They rejected us
+    ("Didn't like offer", Kind.DECLINED_OFFER, Reason.UNKNOWN),
+    ("Other", Kind.WITHDREW, Reason.OTHER),
+    ("Wasn't available", Kind.WITHDREW, Reason.UNKNOWN),
+    ("Wasn't interested", Kind.WITHDREW, Reason.CHANGE_OF_HEART),
+)
+
+
+@transaction.atomic
+def mapping_add_defaults(*, organization: Organization) -> int:
+    """Add Greenhouse's default reasons the table does not have yet; returns how many."""
+    added = 0
+    for external, kind, reason in GREENHOUSE_DEFAULTS:
+        if mapping_for(organization.pk, Vendor.GREENHOUSE, external) is None:
+            mapping_save(
+                organization=organization,
+                vendor=Vendor.GREENHOUSE,
+                external_reason=external,
+                kind=kind,
+                reason=reason,
+            )
+            added += 1
+    return added
 
 
 def mapping_delete(*, mapping: ReasonMapping) -> None:

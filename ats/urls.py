@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/ats/", views.source_list, name="sources"),
     path("settings/ats/<int:pk>/revoke/", views.source_revoke, name="source_revoke"),
     path("settings/ats/reasons/", views.mapping_list, name="mappings"),
+    path("settings/ats/reasons/defaults/", views.mapping_defaults, name="mapping_defaults"),
     path("settings/ats/reasons/<int:pk>/", views.mapping_edit, name="mapping_edit"),
     path("settings/ats/reasons/<int:pk>/delete/", views.mapping_delete, name="mapping_delete"),
 ]

@@ -169,6 +169,20 @@ def mapping_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required(*DECIDERS)
+def mapping_defaults(request: HttpRequest) -> HttpResponse:
+    organization = org_of(request)
+    added = services.mapping_add_defaults(organization=organization)
+    recorded = services.retry_waiting(organization=organization) if added else 0
+    messages.success(
+        request,
+        f"Added {added} of Greenhouse's default reasons."
+        + (f" {recorded} waiting item(s) recorded with them." if recorded else ""),
+    )
+    return redirect("ats:mappings")
+
+
+@require_POST
+@member_required(*DECIDERS)
 def mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
     mapping = get_for_org(ReasonMapping, request, pk=pk)
     services.mapping_delete(mapping=mapping)

@@ -659,3 +659,39 @@ def test_erasing_a_candidate_erases_the_deliveries_that_name_them(
     assert waiting.state == ItemState.DISMISSED
     # A replay from the ATS is still a replay: nothing comes back.
     assert post_greenhouse(greenhouse, body).json()["message"] == "Already received."
+
+
+def test_greenhouses_default_reasons_are_one_click_away(org, greenhouse, hank, manager):
+    """Greenhouse's default "They rejected us" reasons become missteps, "We rejected them"
+    the employer's no; the button keeps rows already there and records what waited."""
+    mapped(org, "Wasn't interested", Kind.DECLINED_INTERVIEW, Reason.PERSONAL)
+    data = json.loads(fixture_bytes("greenhouse_application_updated_withdrew.json"))
+    data["payload"]["application"]["rejection_reason"]["name"] = "Preferred another candidate"
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    assert InboundItem.objects.get().state == ItemState.NEEDS_REVIEW
+    http = logged_in(manager)
+    assert http.post(reverse("ats:mapping_defaults")).status_code == 302
+    assert ReasonMapping.objects.count() == len(services.GREENHOUSE_DEFAULTS)  # 7 new, 1 kept
+    kept = services.mapping_for(org.pk, Vendor.GREENHOUSE, "wasn't interested")
+    assert (kept.kind, kept.vendor) == (Kind.DECLINED_INTERVIEW, "")
+    assert services.mapping_for(org.pk, Vendor.GREENHOUSE, "Didn't like offer").kind == (
+        Kind.DECLINED_OFFER
+    )
+    event = InboundItem.objects.get().event
+    assert (event.kind, event.reason) == (Kind.REJECTED, RejectionReason.ANOTHER_CANDIDATE)
+    # Twice adds nothing.
+    http.post(reverse("ats:mapping_defaults"))
+    assert ReasonMapping.objects.count() == len(services.GREENHOUSE_DEFAULTS)  # 7 new, 1 kept
+
+
+def test_the_endpoint_needs_no_csrf_token(org, greenhouse, hector):
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    body = fixture_bytes("greenhouse_reject_candidate.json")
+    response = HttpClient(enforce_csrf_checks=True).post(
+        reverse("ats:inbound", args=[greenhouse.url_token]),
+        body,
+        content_type="application/json",
+        HTTP_SIGNATURE=greenhouse_signature(greenhouse.secret, body),
+    )
+    assert response.status_code == 200
+    assert hector.events.get().kind == Kind.REJECTED

@@ -414,6 +414,7 @@ TABLE: dict[str, Url] = {
             "reason": "unknown",
         },
     ),
+    "ats:mapping_defaults": Url(roles=DECIDERS, get=None, post=lambda w, u: {}),
     "ats:mapping_delete": Url(
         kwargs={"pk": "ats_mapping"}, roles=DECIDERS, get=None, post=lambda w, u: {}
     ),
