@@ -266,7 +266,11 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
                     job_title=rejection.job_title,
                     external_reason=rejection.external_reason,
                     reason_detail=rejection.reason_detail,
-                    occurred_on=rejection.occurred_on,
+                    # The day it happened as the app counts days (clock.today: the
+                    # server's time zone), not UTC's.
+                    occurred_on=timezone.localdate(
+                        rejection.occurred_at, timezone.get_default_timezone()
+                    ),
                     state=ItemState.NEEDS_REVIEW,
                 )
         except IntegrityError:

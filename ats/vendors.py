@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import tokens
@@ -52,7 +52,7 @@ class BadSignature(Exception):
 @dataclass(frozen=True)
 class Rejection:
     key: str
-    occurred_on: date
+    occurred_at: datetime  # aware, UTC; the day it counts for is the app's (services.py)
     external_reason: str = ""
     reason_detail: str = ""
     candidate_email: str = ""
@@ -106,15 +106,15 @@ def greenhouse_verify(secret: str, headers: dict[str, str], body: bytes) -> None
         raise BadSignature(missing=False)
 
 
-def _iso_day(value: Any) -> date:
+def _iso_moment(value: Any) -> datetime:
     text = _text(value)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise Malformed("rejected_at is not a date and time.") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.date()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # Greenhouse writes UTC
+    return moment.astimezone(UTC)
 
 
 def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
@@ -140,7 +140,7 @@ def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
     )
     return Rejection(
         key=f"application:{_text(application['id'])}:rejected:{rejected_at}",
-        occurred_on=_iso_day(rejected_at),
+        occurred_at=_iso_moment(rejected_at),
         external_reason=_text(reason.get("name")),
         reason_detail=_text(_dict(reason.get("type")).get("name")),
         candidate_email=next((e.lower() for e in emails if e), ""),
@@ -165,11 +165,11 @@ def lever_verify(signature_token: str, data: dict[str, Any]) -> None:
         raise BadSignature(missing=False)
 
 
-def _millis_day(value: Any) -> date:
+def _millis_moment(value: Any) -> datetime:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise Malformed("archivedAt is not a time in milliseconds.")
     try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC).date()
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise Malformed("archivedAt is out of range.") from exc
 
@@ -187,7 +187,7 @@ def lever_parse(data: dict[str, Any]) -> Rejection | None:
     archived_at = archived.get("archivedAt")
     return Rejection(
         key=f"opportunity:{opportunity}:archived:{_text(archived_at)}",
-        occurred_on=_millis_day(archived_at),
+        occurred_at=_millis_moment(archived_at),
         external_reason=_text(archived.get("reason")),
         reason_detail=f"Lever opportunity {opportunity}",
     )

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -93,7 +95,8 @@ def source_list(request: HttpRequest) -> HttpResponse:
         else:
             # Shown on this answer only: the URL token and the secret are never shown again.
             form = SourceForm()
-    url = request.build_absolute_uri(f"/ats/in/{made.url_token}/") if made is not None else ""
+    # From SITE_URL, as every link the app hands out: never from the request's Host header.
+    url = settings.SITE_URL + reverse("ats:inbound", args=[made.url_token]) if made else ""
     return render(
         request,
         "ats/sources.html",

@@ -695,3 +695,31 @@ def test_the_endpoint_needs_no_csrf_token(org, greenhouse, hector):
     )
     assert response.status_code == 200
     assert hector.events.get().kind == Kind.REJECTED
+
+
+def test_the_day_is_the_apps_day_not_utcs(org, greenhouse, hector, settings):
+    settings.TIME_ZONE = "America/New_York"
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejected_at"] = "2026-11-11T02:00:00Z"  # 21:00 on the 10th
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    assert hector.events.get().occurred_on == date(2026, 11, 10)
+
+
+def test_the_endpoint_url_is_built_from_site_url_not_the_host_header(org_admin, settings):
+    settings.SITE_URL = "https://recovery.example.com"
+    response = logged_in(org_admin).post(
+        reverse("ats:sources"),
+        {"vendor": "greenhouse", "name": "GH", "client_name": "Acme"},
+        HTTP_HOST="127.0.0.1:31337",
+    )
+    token = response.context["made"].url_token
+    assert response.context["url"] == f"https://recovery.example.com/ats/in/{token}/"
+
+
+def test_the_endpoints_token_is_masked_in_the_logs(greenhouse):
+    from recovery.gunicorn_logging import private_path
+
+    path = reverse("ats:inbound", args=[greenhouse.url_token])
+    assert private_path(path) == "/ats/in/********/"
+    assert private_path("/ats/review/") == "/ats/review/"
