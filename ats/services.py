@@ -260,7 +260,7 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
                     source=source,
                     vendor=source.vendor,
                     key=rejection.key,
-                    payload=data,
+                    payload=vendors.storable(data),
                     candidate_email=rejection.candidate_email,
                     candidate_name=rejection.candidate_name,
                     job_title=rejection.job_title,

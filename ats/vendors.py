@@ -26,6 +26,7 @@ Lever (its webhook documentation, hire.lever.co/developer/documentation#webhooks
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,11 +64,34 @@ class Rejection:
 def load_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: "[[[[…" nested deeper than the parser goes.
         raise Malformed("The body is not JSON.") from exc
     if not isinstance(data, dict):
         raise Malformed("The body is not a JSON object.")
+    if _depth(data) > MAX_DEPTH:
+        raise Malformed("The body is nested deeper than any vendor's.")
     return data
+
+
+# The vendors' payloads are nested about 6 deep (Greenhouse's custom fields); far deeper is
+# not theirs, and would cost recursion to store.
+MAX_DEPTH = 32
+
+
+def _depth(data: Any) -> int:
+    """How deep a parsed JSON value is nested, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def _text(value: Any) -> str:
@@ -75,7 +99,26 @@ def _text(value: Any) -> str:
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise Malformed("A text field holds something else.")
-    return " ".join(str(value).split())[:MAX_TEXT]
+    return " ".join(str(value).replace("\x00", "").split())[:MAX_TEXT]
+
+
+def storable(data: Any) -> Any:
+    """The payload as PostgreSQL's jsonb takes it: without NUL characters (valid JSON, which
+    jsonb refuses). The depth is bounded: the body was parsed once already."""
+    if isinstance(data, str):
+        return data.replace("\x00", "")
+    if isinstance(data, list):
+        return [storable(v) for v in data]
+    if isinstance(data, dict):
+        return {storable(k): storable(v) for k, v in data.items()}
+    return data
+
+
+def _key(*parts: str) -> str:
+    """A delivery's key, from the vendor's ids: as they are when short, else their hash (the
+    column holds 200 characters; ids that long are not a vendor's, but must not fail)."""
+    key = ":".join(parts)
+    return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _dict(value: Any) -> dict:
@@ -139,12 +182,12 @@ def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
         if part
     )
     return Rejection(
-        key=f"application:{_text(application['id'])}:rejected:{rejected_at}",
+        key=_key("application", _text(application["id"]), "rejected", rejected_at),
         occurred_at=_iso_moment(rejected_at),
         external_reason=_text(reason.get("name")),
         reason_detail=_text(_dict(reason.get("type")).get("name")),
         candidate_email=next((e.lower() for e in emails if e), ""),
-        candidate_name=name,
+        candidate_name=name[:MAX_TEXT],
         job_title=next((j for j in jobs if j), ""),
     )
 
@@ -186,8 +229,8 @@ def lever_parse(data: dict[str, Any]) -> Rejection | None:
         raise Malformed("The archive names no opportunity.")
     archived_at = archived.get("archivedAt")
     return Rejection(
-        key=f"opportunity:{opportunity}:archived:{_text(archived_at)}",
+        key=_key("opportunity", opportunity, "archived", _text(archived_at)),
         occurred_at=_millis_moment(archived_at),
         external_reason=_text(archived.get("reason")),
-        reason_detail=f"Lever opportunity {opportunity}",
+        reason_detail=f"Lever opportunity {opportunity}"[:MAX_TEXT],
     )

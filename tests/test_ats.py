@@ -723,3 +723,46 @@ def test_the_endpoints_token_is_masked_in_the_logs(greenhouse):
     path = reverse("ats:inbound", args=[greenhouse.url_token])
     assert private_path(path) == "/ats/in/********/"
     assert private_path("/ats/review/") == "/ats/review/"
+
+
+def test_deep_nesting_and_overlong_fields_are_answered_not_raised(greenhouse, lever):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert post_greenhouse(greenhouse, deep).status_code == 400
+    assert post(lever.url_token, deep).status_code == 400  # parsed before its signature
+    # Deep enough to parse, far deeper than any vendor's payload.
+    nested = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    nested["payload"]["application"]["custom_fields"] = json.loads("[" * 900 + "]" * 900)
+    assert post_greenhouse(greenhouse, json.dumps(nested).encode()).status_code == 400
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    application = data["payload"]["application"]
+    application["id"] = "9" * 300
+    application["candidate"]["first_name"] = "A" * 300
+    application["candidate"]["last_name"] = "B" * 300
+    application["jobs"][0]["name"] = "J" * 300
+    application["rejection_reason"]["name"] = "R" * 300
+    assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.key.startswith("sha256:") and len(item.candidate_name) == 200
+    opportunity = "o" * 300
+    body = lever_body("lever_candidate_archive_change.json", data__opportunityId=opportunity)
+    assert post(lever.url_token, body).status_code == 200
+
+
+def test_nul_characters_are_stored_without_them(org, greenhouse, hector):
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejection_reason"]["name"] = "Too\u0000 Junior"
+    data["payload"]["application"]["custom_fields"] = {"x": "a\u0000b"}
+    assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.RECORDED
+    assert item.payload["payload"]["application"]["custom_fields"] == {"x": "ab"}
+
+
+def test_a_backslash_before_u0000_is_text_not_a_nul(org, greenhouse, hector):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["custom_fields"] = {"x": "C:\\u0000"}
+    assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
+    assert InboundItem.objects.get().payload["payload"]["application"]["custom_fields"] == {
+        "x": "C:\\u0000"
+    }
