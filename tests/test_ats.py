@@ -766,3 +766,21 @@ def test_a_backslash_before_u0000_is_text_not_a_nul(org, greenhouse, hector):
     assert InboundItem.objects.get().payload["payload"]["application"]["custom_fields"] == {
         "x": "C:\\u0000"
     }
+
+
+def test_the_admin_lists_the_ats_tables_and_never_shows_a_secret(admin_client, org, lever):
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
+    for model, obj in (
+        ("inboundsource", lever.source),
+        ("reasonmapping", ReasonMapping.objects.get()),
+        ("inbounditem", InboundItem.objects.get()),
+    ):
+        listing = admin_client.get(reverse(f"admin:ats_{model}_changelist"))
+        page = admin_client.get(reverse(f"admin:ats_{model}_change", args=[obj.pk]))
+        assert listing.status_code == page.status_code == 200
+        for response in (listing, page):
+            body = response.content.decode()
+            assert LEVER_SIGNATURE_TOKEN not in body and lever.url_token not in body
+            assert lever.source.token_hash not in body and lever.source.salt not in body
+    assert admin_client.get(reverse("admin:ats_inboundsource_add")).status_code == 403
