@@ -46,6 +46,15 @@ class SourceForm(forms.Form):
         help_text="Lever only: the signature token Lever shows for the webhook.",
         widget=forms.PasswordInput(render_value=False),
     )
+    lever_api_key = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Lever API key (optional)",
+        help_text="Lever only: a read-only API key, to read the candidate's email and the "
+        "archive reason's text that Lever's webhook leaves out. Without one, every archive "
+        "waits for review.",
+        widget=forms.PasswordInput(render_value=False),
+    )
 
 
 class MappingForm(KindReasonMixin, forms.Form):

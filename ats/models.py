@@ -64,6 +64,10 @@ class InboundSource(models.Model):
     # Lever only: the signature token Lever shows for the webhook (needed to check every
     # delivery, so it is kept; never shown again, never logged).
     signature_token = models.CharField(max_length=200, blank=True, default="")
+    # Lever only, optional: an API key to read the opportunity a webhook names (its email,
+    # name and archive reason's text: the webhook carries ids only). Kept as typed, like the
+    # signature token; never shown again, never logged.
+    lever_api_key = models.CharField(max_length=200, blank=True, default="")
     client_name = models.CharField(
         max_length=200,
         help_text="The client the ATS's jobs are at: a job is matched by title under this "
@@ -153,6 +157,8 @@ class InboundItem(models.Model):
     occurred_on = models.DateField()
     state = models.CharField(max_length=20, choices=ItemState.choices)
     message = models.CharField(max_length=500, blank=True, default="")
+    # What Lever's API said when it was asked about the opportunity (ats/lever_api.py).
+    lookup_note = models.CharField(max_length=300, blank=True, default="")
     event = models.ForeignKey(
         Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

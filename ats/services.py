@@ -11,15 +11,17 @@
    `candidates.services.event_log`, so every rule of the app (guards, reminders, the stored
    status) applies. Anything missing leaves the item `needs_review` with why.
 
-Lever's webhook carries ids only (no email, no reason text): its items always need review,
-where a member says who the candidate is; the archive reason's id can be mapped like any
-reason, and "remember" does so from the review list.
+Lever's webhook carries ids only (no email, no reason text). A Lever source with an API key
+completes each new archive from Lever's API before storing it (`_with_lever_facts`,
+lever_api.py); without one (or when the API cannot tell), the item waits for review, where a
+member says who the candidate is; the archive reason's id can be mapped like any reason, and
+"remember" does so from the review list.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,7 +43,7 @@ from candidates.models import (
     User,
 )
 
-from . import tokens, vendors
+from . import lever_api, tokens, vendors
 from .models import (
     InboundItem,
     InboundSource,
@@ -75,6 +77,7 @@ def source_create(
     name: str,
     client_name: str,
     signature_token: str = "",
+    lever_api_key: str = "",
     by: User | None = None,
 ) -> NewSource:
     if vendor not in Vendor.values:
@@ -84,8 +87,9 @@ def source_create(
         raise ValidationError(
             {"signature_token": "Paste the signature token Lever shows for the webhook."}
         )
+    lever_api_key = (lever_api_key or "").strip()
     if vendor == Vendor.GREENHOUSE:
-        signature_token = ""  # Greenhouse's secret is ours, derived (tokens.py)
+        signature_token = lever_api_key = ""  # Greenhouse's secret is ours, derived (tokens.py)
     Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk").first()
     live = InboundSource.objects.filter(organization=organization, revoked_at__isnull=True)
     if live.count() >= MAX_LIVE_SOURCES:
@@ -100,6 +104,7 @@ def source_create(
         salt=salt,
         token_hash=tokens.hash_of(url_token),
         signature_token=signature_token,
+        lever_api_key=lever_api_key,
         created_by=by,
     )
     source.full_clean()
@@ -249,6 +254,14 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
         raise Refused(400, str(exc)) from exc
     if rejection is None:
         return Received(item=None)
+    lookup_note = ""
+    if source.vendor == Vendor.LEVER and source.lever_api_key:
+        # Asked before the transaction (no lock held while Lever answers), and only for a
+        # delivery not seen yet.
+        seen = InboundItem.objects.filter(source=source, key=rejection.key).first()
+        if seen is not None:
+            return Received(item=seen, replay=True)
+        rejection, lookup_note = _with_lever_facts(source, data, rejection)
     with transaction.atomic():
         existing = InboundItem.objects.filter(source=source, key=rejection.key).first()
         if existing is not None:
@@ -266,6 +279,7 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
                     job_title=rejection.job_title,
                     external_reason=rejection.external_reason,
                     reason_detail=rejection.reason_detail,
+                    lookup_note=lookup_note,
                     # The day it happened as the app counts days (clock.today: the
                     # server's time zone), not UTC's.
                     occurred_on=timezone.localdate(
@@ -280,6 +294,43 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
             )
         _record(item)
     return Received(item=item)
+
+
+def _lever_ids(data: dict[str, Any]) -> tuple[str, str]:
+    body = data.get("data") if isinstance(data.get("data"), dict) else {}
+    archived = body.get("toArchived") if isinstance(body.get("toArchived"), dict) else {}
+    return vendors.text(body.get("opportunityId")), vendors.text(archived.get("reason"))
+
+
+def _with_lever_facts(source: InboundSource, data: dict[str, Any], rejection):
+    """The rejection completed from Lever's API (the email, the name, the reason's text in
+    place of its id), and what to say when the API could not tell."""
+    opportunity_id, reason_id = _lever_ids(data)
+    try:
+        facts = lever_api.facts(source.lever_api_key, opportunity_id, reason_id)
+    except lever_api.Unavailable as exc:
+        return rejection, str(exc)
+    return (
+        replace(
+            rejection,
+            candidate_email=facts.email,
+            candidate_name=facts.name,
+            external_reason=facts.reason_text or rejection.external_reason,
+            reason_detail=f"Lever archive reason {reason_id}"[: vendors.MAX_TEXT],
+        ),
+        "",
+    )
+
+
+def _mapping_of(item: InboundItem) -> ReasonMapping | None:
+    """The row for the item's reason; for Lever, its archive reason's id as well (a row made
+    before the source had an API key, or from a delivery the API could not complete)."""
+    found = mapping_for(item.organization_id, item.vendor, item.external_reason)
+    if found is None and item.vendor == Vendor.LEVER and isinstance(item.payload, dict):
+        _, reason_id = _lever_ids(item.payload)
+        if reason_id and reason_key(reason_id) != reason_key(item.external_reason):
+            found = mapping_for(item.organization_id, item.vendor, reason_id)
+    return found
 
 
 def find_candidate(organization_id: int, email: str) -> Candidate | None:
@@ -357,7 +408,7 @@ def _log(
 
 def _record(item: InboundItem) -> InboundItem:
     """Record the item's event if everything needed is known; else say what is missing."""
-    mapping = mapping_for(item.organization_id, item.vendor, item.external_reason)
+    mapping = _mapping_of(item)
     if mapping is None:
         said = f"“{item.external_reason}”" if item.external_reason else "no reason"
         return _needs_review(
@@ -365,7 +416,9 @@ def _record(item: InboundItem) -> InboundItem:
         )
     candidate = find_candidate(item.organization_id, item.candidate_email)
     if candidate is None:
-        if item.vendor == Vendor.LEVER:
+        if item.vendor == Vendor.LEVER and item.lookup_note:
+            why = f"{item.lookup_note} Say who the candidate is."
+        elif item.vendor == Vendor.LEVER and not item.candidate_email:
             why = "Lever sends no email address: say who the candidate is."
         elif item.candidate_email:
             why = f"No candidate has the address {item.candidate_email}."
@@ -421,11 +474,7 @@ def resolve(
         candidate = candidate_services.candidate_create(
             organization=organization, email=email, name=item.candidate_name
         )
-    if (
-        remember
-        and item.external_reason
-        and not mapping_for(item.organization_id, item.vendor, item.external_reason)
-    ):
+    if remember and item.external_reason and _mapping_of(item) is None:
         mapping_save(
             organization=organization,
             vendor=item.vendor,

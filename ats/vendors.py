@@ -102,6 +102,11 @@ def _text(value: Any) -> str:
     return " ".join(str(value).replace("\x00", "").split())[:MAX_TEXT]
 
 
+def text(value: Any) -> str:
+    """A vendor's text as we keep it: trimmed, spaces collapsed, no NUL, at most MAX_TEXT."""
+    return _text(value)
+
+
 def storable(data: Any) -> Any:
     """The payload as PostgreSQL's jsonb takes it: without NUL characters (valid JSON, which
     jsonb refuses). The depth is bounded: the body was parsed once already."""

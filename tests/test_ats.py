@@ -4,10 +4,13 @@ event; signatures; replays; the review list; the mapping table's one rule; scopi
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import threading
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -784,3 +787,150 @@ def test_the_admin_lists_the_ats_tables_and_never_shows_a_secret(admin_client, o
             assert LEVER_SIGNATURE_TOKEN not in body and lever.url_token not in body
             assert lever.source.token_hash not in body and lever.source.salt not in body
     assert admin_client.get(reverse("admin:ats_inboundsource_add")).status_code == 403
+
+
+# --- Lever's API, for a source with an API key ------------------------------------------------
+
+LEVER_API_KEY = "lever-api-key-for-tests"
+OPPORTUNITY = "ad9d5f64-d8da-4e9e-8a5a-1f2f4a8b5c01"
+
+
+class FakeLeverApi(BaseHTTPRequestHandler):
+    """Lever's Data API as its documentation describes the two reads (tests/data/ats/)."""
+
+    def do_GET(self) -> None:
+        server = self.server
+        server.asked.append(self.path)
+        expected = "Basic " + base64.b64encode(f"{LEVER_API_KEY}:".encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            status, body = 401, {"code": "Unauthorized", "message": "Invalid API key"}
+        else:
+            status, body = server.routes.get(self.path, (404, {"code": "ResourceNotFound"}))
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def lever_api(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLeverApi)
+    server.asked = []
+    server.routes = {
+        f"/v1/opportunities/{OPPORTUNITY}": (
+            200,
+            json.loads(fixture_bytes("lever_api_opportunity.json")),
+        ),
+        f"/v1/archive_reasons/{LEVER_REASON}": (
+            200,
+            json.loads(fixture_bytes("lever_api_archive_reason.json")),
+        ),
+    }
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.LEVER_API_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def lever_with_key(org, org_admin) -> services.NewSource:
+    return services.source_create(
+        organization=org,
+        vendor=Vendor.LEVER,
+        name="Globex's Lever",
+        client_name="Globex",
+        signature_token=LEVER_SIGNATURE_TOKEN,
+        lever_api_key=LEVER_API_KEY,
+        by=org_admin,
+    )
+
+
+def test_with_an_api_key_a_lever_archive_is_recorded_from_lever_s_own_answer(
+    org, lever_api, lever_with_key, hector
+):
+    mapped(org, "underqualified", Kind.REJECTED, RejectionReason.SKILLS, vendor=Vendor.LEVER)
+    body = lever_body("lever_candidate_archive_change.json")
+    assert post(lever_with_key.url_token, body).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.RECORDED, item.message
+    assert (item.external_reason, item.candidate_email) == ("Underqualified", HECTOR)
+    event = item.event
+    assert (event.kind, event.reason, event.candidate) == (
+        Kind.REJECTED,
+        RejectionReason.SKILLS,
+        hector,
+    )
+    assert "Underqualified" in event.notes and event.source == EventSource.ATS
+    assert lever_api.asked == [
+        f"/v1/opportunities/{OPPORTUNITY}",
+        f"/v1/archive_reasons/{LEVER_REASON}",
+    ]
+    # A replay asks Lever nothing.
+    post(lever_with_key.url_token, body)
+    assert len(lever_api.asked) == 2 and hector.events.count() == 1
+
+
+def test_a_row_keyed_on_the_archive_reasons_id_still_maps(org, lever_api, lever_with_key, hector):
+    mapped(org, LEVER_REASON, Kind.WITHDREW, Reason.UNKNOWN, vendor=Vendor.LEVER)
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert InboundItem.objects.get().event.kind == Kind.WITHDREW
+
+
+@pytest.mark.parametrize(
+    ("break_it", "said"),
+    [
+        ("wrong key", "Lever's API refused the API key."),
+        ("other reason", "Lever's API says this opportunity is not archived for that reason"),
+        ("not archived", "Lever's API says this opportunity is not archived for that reason"),
+        ("unknown", "Lever's API does not know this opportunity or reason."),
+        ("down", "Lever's API did not answer."),
+        ("not json", "Lever's API answered something else than JSON."),
+    ],
+)
+def test_when_lever_s_api_cannot_tell_the_archive_waits_for_review(
+    org, lever_api, lever_with_key, hector, settings, break_it, said
+):
+    mapped(org, LEVER_REASON, Kind.WITHDREW, Reason.UNKNOWN, vendor=Vendor.LEVER)
+    path = f"/v1/opportunities/{OPPORTUNITY}"
+    opportunity = json.loads(fixture_bytes("lever_api_opportunity.json"))
+    if break_it == "wrong key":
+        lever_with_key.source.lever_api_key = "not-the-key"
+        lever_with_key.source.save()
+    elif break_it == "other reason":
+        opportunity["data"]["archived"]["reason"] = "another-reason-id"
+        lever_api.routes[path] = (200, opportunity)
+    elif break_it == "not archived":
+        opportunity["data"]["archived"] = None
+        lever_api.routes[path] = (200, opportunity)
+    elif break_it == "unknown":
+        del lever_api.routes[path]
+    elif break_it == "down":
+        settings.LEVER_API_URL = "http://127.0.0.1:9/v1"
+    elif break_it == "not json":
+        lever_api.routes[path] = (200, "<html>")
+    assert (
+        post(
+            lever_with_key.url_token, lever_body("lever_candidate_archive_change.json")
+        ).status_code
+        == 200
+    )
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW
+    assert item.message.startswith(said), item.message
+    assert not hector.events.exists()
+
+
+def test_ids_that_are_not_lever_s_are_never_put_in_a_url(lever_api, lever_with_key):
+    body = lever_body("lever_candidate_archive_change.json", data__opportunityId="../../users")
+    assert post(lever_with_key.url_token, body).status_code == 200
+    assert lever_api.asked == []
+    item = InboundItem.objects.get()
+    assert item.lookup_note == "The webhook's ids are not Lever's."
+    assert item.state == ItemState.NEEDS_REVIEW
