@@ -26,6 +26,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +48,7 @@ class Facts:
     name: str
     email: str
     reason_text: str
+    archived_at: datetime  # Lever's own, not the webhook's
 
 
 def _get(api_key: str, path: str) -> dict[str, Any]:
@@ -95,6 +97,7 @@ def facts(api_key: str, opportunity_id: str, reason_id: str) -> Facts:
             name=vendors.text(opportunity.get("name")),
             email=email.lower(),
             reason_text=vendors.text(reason.get("text")),
+            archived_at=vendors.millis_moment(archived.get("archivedAt")),
         )
     except vendors.Malformed as exc:
         raise Unavailable("Lever's API answered in another shape.") from exc

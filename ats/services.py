@@ -316,6 +316,7 @@ def _with_lever_facts(source: InboundSource, data: dict[str, Any], rejection):
             candidate_email=facts.email,
             candidate_name=facts.name,
             external_reason=facts.reason_text or rejection.external_reason,
+            occurred_at=facts.archived_at,
             reason_detail=f"Lever archive reason {reason_id}"[: vendors.MAX_TEXT],
         ),
         "",

@@ -213,7 +213,7 @@ def lever_verify(signature_token: str, data: dict[str, Any]) -> None:
         raise BadSignature(missing=False)
 
 
-def _millis_moment(value: Any) -> datetime:
+def millis_moment(value: Any) -> datetime:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise Malformed("archivedAt is not a time in milliseconds.")
     try:
@@ -235,7 +235,7 @@ def lever_parse(data: dict[str, Any]) -> Rejection | None:
     archived_at = archived.get("archivedAt")
     return Rejection(
         key=_key("opportunity", opportunity, "archived", _text(archived_at)),
-        occurred_at=_millis_moment(archived_at),
+        occurred_at=millis_moment(archived_at),
         external_reason=_text(archived.get("reason")),
         reason_detail=f"Lever opportunity {opportunity}"[:MAX_TEXT],
     )

@@ -868,6 +868,7 @@ def test_with_an_api_key_a_lever_archive_is_recorded_from_lever_s_own_answer(
         hector,
     )
     assert "Underqualified" in event.notes and event.source == EventSource.ATS
+    assert event.occurred_on == date(2025, 11, 12)  # Lever's archivedAt
     assert lever_api.asked == [
         f"/v1/opportunities/{OPPORTUNITY}",
         f"/v1/archive_reasons/{LEVER_REASON}",
