@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from candidates import services as candidate_services
 from candidates.access import may_record_kind
+from candidates.duplicates import duplicates_for_new
 from candidates.engine import Kind, Reason, RejectionReason
 from candidates.models import (
     Candidate,
@@ -158,7 +159,11 @@ def mapping_save(
     row.kind = kind
     row.reason = reason
     row.full_clean(validate_constraints=False)
-    row.save()
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:  # the same reason added at the same moment
+        raise ValidationError({"external_reason": "This reason is in the table already."}) from exc
     return row
 
 
@@ -471,6 +476,21 @@ def resolve(
         if not (email and item.candidate_name):
             raise ValidationError(
                 {"candidate_email": "No candidate has this address: add them first."}
+            )
+        # One person, one history: a new candidate who is probably someone already here is
+        # not made from here (there is no "this is a different person" to tick): the member
+        # records it on that candidate, or adds the new one from "Add a candidate".
+        matches = duplicates_for_new(organization, name=item.candidate_name, email=email)
+        if matches:
+            named = "; ".join(
+                f"{m.candidate.name} <{m.candidate.email}> ({m.why})" for m in matches
+            )
+            raise ValidationError(
+                {
+                    "candidate_email": f"{item.candidate_name} is probably the same person as "
+                    f"{named}: give that candidate's email, or add them first from "
+                    "“Add a candidate”."
+                }
             )
         candidate = candidate_services.candidate_create(
             organization=organization, email=email, name=item.candidate_name

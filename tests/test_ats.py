@@ -935,3 +935,25 @@ def test_ids_that_are_not_lever_s_are_never_put_in_a_url(lever_api, lever_with_k
     item = InboundItem.objects.get()
     assert item.lookup_note == "The webhook's ids are not Lever's."
     assert item.state == ItemState.NEEDS_REVIEW
+
+
+def test_resolving_never_adds_a_probable_duplicate(org, greenhouse, recruiter):
+    """One person, one history: the review list does not make a new candidate who is probably
+    someone already here (same name, same part before the @)."""
+    existing = candidate_services.candidate_create(
+        organization=org, email="hector.porter.265788@gmail.com", name="Porter Hector"
+    )
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    item = InboundItem.objects.get()
+    with pytest.raises(ValidationError, match="probably the same person as Porter Hector"):
+        services.resolve(
+            item=item, kind="rejected", reason="fit", candidate_email="", remember=False,
+            by=recruiter,
+        )  # fmt: skip
+    assert Candidate.objects.count() == 1
+    # Given that candidate's email, it is recorded on them.
+    services.resolve(
+        item=item, kind="rejected", reason="fit", candidate_email=existing.email,
+        remember=False, by=recruiter,
+    )  # fmt: skip
+    assert existing.events.get().kind == Kind.REJECTED
