@@ -6,8 +6,8 @@ them and can revoke, never shows a secret."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils import timezone
 
+from . import services
 from .models import InboundItem, InboundSource, ReasonMapping
 
 
@@ -32,7 +32,8 @@ class InboundSourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected sources")
     def revoke(self, request, queryset) -> None:
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = sum(services.source_revoke(source=source) for source in queryset)
+        self.message_user(request, f"{revoked} source(s) revoked.")
 
 
 @admin.register(InboundItem)

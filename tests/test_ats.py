@@ -957,3 +957,13 @@ def test_resolving_never_adds_a_probable_duplicate(org, greenhouse, recruiter):
         remember=False, by=recruiter,
     )  # fmt: skip
     assert existing.events.get().kind == Kind.REJECTED
+
+
+def test_the_admin_revokes_through_the_service(admin_client, greenhouse):
+    response = admin_client.post(
+        reverse("admin:ats_inboundsource_changelist"),
+        {"action": "revoke", "_selected_action": [greenhouse.source.pk]},
+    )
+    assert response.status_code == 302
+    body = fixture_bytes("greenhouse_interview_deleted.json")
+    assert post_greenhouse(greenhouse, body).status_code == 404
