@@ -63,7 +63,7 @@ class MappingForm(KindReasonMixin, forms.Form):
         max_length=200,
         label="The ATS's reason",
         help_text="As the ATS says it (Greenhouse: the rejection reason; Lever: the archive "
-        "reason's id). Case and extra spaces do not matter.",
+        "reason's text with an API key, its id without). Case and extra spaces do not matter.",
     )
     kind = forms.ChoiceField(choices=KIND_CHOICES, label="Recorded as")
     reason = forms.ChoiceField(choices=REASON_CHOICES)

@@ -102,7 +102,8 @@ class ReasonMapping(models.Model):
     external_reason = models.CharField(
         max_length=200,
         help_text="The reason as the ATS says it (Greenhouse: the rejection reason's name; "
-        "Lever: the archive reason's id). Compared without case or extra spaces.",
+        "Lever: the archive reason's text with an API key, its id without). Compared without "
+        "case or extra spaces.",
     )
     key = models.CharField(max_length=200, editable=False)
     kind = models.CharField(max_length=32, choices=MAPPABLE_KIND_CHOICES)
