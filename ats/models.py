@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from candidates.engine import MISSTEPS, Kind, reasons_for
 from candidates.models import Event, Organization, User
@@ -109,6 +110,10 @@ class ReasonMapping(models.Model):
     kind = models.CharField(max_length=32, choices=MAPPABLE_KIND_CHOICES)
     reason = models.CharField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # A row decides how every later delivery is recorded: who changed it, and when, is kept
+    # (the request's member, by simple-history's middleware).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["vendor", "key"]

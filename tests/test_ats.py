@@ -967,3 +967,23 @@ def test_the_admin_revokes_through_the_service(admin_client, greenhouse):
     assert response.status_code == 302
     body = fixture_bytes("greenhouse_interview_deleted.json")
     assert post_greenhouse(greenhouse, body).status_code == 404
+
+
+def test_who_changed_the_table_is_kept(org, manager):
+    http = logged_in(manager)
+    http.post(
+        reverse("ats:mappings"),
+        {"vendor": "", "external_reason": "Ghosted us", "kind": "no_show", "reason": "unknown"},
+    )
+    row = ReasonMapping.objects.get()
+    http.post(
+        reverse("ats:mapping_edit", args=[row.pk]),
+        {"vendor": "", "external_reason": "Ghosted us", "kind": "withdrew", "reason": "unknown"},
+    )
+    http.post(reverse("ats:mapping_delete", args=[row.pk]))
+    versions = list(ReasonMapping.history.order_by("history_id"))
+    assert [(v.history_type, v.kind, v.history_user) for v in versions] == [
+        ("+", "no_show", manager),
+        ("~", "withdrew", manager),
+        ("-", "withdrew", manager),
+    ]
