@@ -43,6 +43,12 @@ ORG_PATHS: dict[type[Model], str] = {
 }
 
 
+def register_org_path(model: type[Model], path: str) -> None:
+    """Another app's model of an organization (ats/ registers its own in its AppConfig),
+    so that `get_for_org` and `scoped` serve it too."""
+    ORG_PATHS[model] = path
+
+
 def org_of(request: HttpRequest) -> Organization:
     organization = getattr(request.user, "organization", None)
     if organization is None:

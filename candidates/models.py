@@ -542,6 +542,7 @@ class EventSource(models.TextChoices):
     MEMBER = "", "A member or an import"
     CANDIDATE = "candidate", "The candidate, by private link"
     CLIENT = "client", "The client, by private link"
+    ATS = "ats", "An applicant tracking system, by webhook"
 
 
 class Event(models.Model):
@@ -572,7 +573,8 @@ class Event(models.Model):
         max_length=300,
         blank=True,
         default="",
-        help_text="For a client's decision by link: the name and the client they gave.",
+        help_text="For a client's decision by link: the name and the client they gave; for an "
+        "event from an applicant tracking system: which one (ats/).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -281,6 +281,14 @@ def erase_candidate(*, candidate: Candidate, erased_by: User | None, reason: str
         from webhooks.services import deliveries_forget
 
         deliveries_forget(candidate_ids=[candidate.pk, *merged_ids])
+    # 3d. Deliveries from an applicant tracking system that name them (ats/): their raw
+    # payloads hold the name and address the ATS sent.
+    if apps.is_installed("ats"):
+        from ats.services import erase_mentions
+
+        erase_mentions(
+            organization_id=candidate.organization_id, candidate_id=candidate.pk, emails=emails
+        )
 
     # 4. The admin's log names objects by their str(): "Name <email>".
     if apps.is_installed("django.contrib.admin"):

@@ -127,6 +127,9 @@ def recorded_by(e: Event) -> SafeString:
         )
     if e.source == EventSource.CLIENT:
         return format_html("Decided by {}, by link", e.source_name)
+    if e.source == EventSource.ATS:
+        by = format_html(" (reviewed by {})", e.recorded_by) if e.recorded_by else ""
+        return format_html("From {}{}", e.source_name or "an applicant tracking system", by)
     return format_html("Recorded by {}", e.recorded_by or "an import")
 
 

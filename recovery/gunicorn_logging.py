@@ -4,7 +4,8 @@ A request's query string holds searches for candidates' names (`/candidates/?q=.
 the path of a password-reset or invitation link holds its one-time token
 (`/accounts/reset/<uid>/<token>/`), and a member's calendar feed its secret token
 (`/calendar/<token>.ics`), and a candidate's or client's private link its token (`/r/<token>/`,
-`/b/<token>/`, `/o/<token>/`). The access log keeps the route: the path without its
+`/b/<token>/`, `/o/<token>/`), and an ATS's webhook URL its token (`/ats/in/<token>/`).
+The access log keeps the route: the path without its
 query string, a reset token masked, and the same for the Referer and a redirect's Location,
 whatever access_log_format asks for. gunicorn documents `logger_class` as its extension
 point; only `atoms()` (the values the format reads) and the error log's arguments change.
@@ -25,6 +26,8 @@ _RESET_TOKEN = re.compile(r"(/reset/[^/?#]+/)(?!set-password(?:/|$))[^/?#]+")
 _CALENDAR_TOKEN = re.compile(r"(/calendar/)[^/?#]+(\.ics)$")
 # The candidate's and the client's private links, and the opt-out link (outreach/urls.py).
 _LINK_TOKEN = re.compile(r"^(/[rbo]/)[^/?#]+(/?)$")
+# An ATS's webhook endpoint: /ats/in/<token>/ (ats/urls.py).
+_ATS_TOKEN = re.compile(r"^(/ats/in/)[^/?#]+(/?)$")
 
 
 def private_path(target: str) -> str:
@@ -33,6 +36,7 @@ def private_path(target: str) -> str:
     path = target.split("?", 1)[0].split("#", 1)[0]
     path = _CALENDAR_TOKEN.sub(rf"\g<1>{MASK}\g<2>", path)
     path = _LINK_TOKEN.sub(rf"\g<1>{MASK}\g<2>", path)
+    path = _ATS_TOKEN.sub(rf"\g<1>{MASK}\g<2>", path)
     return _RESET_TOKEN.sub(rf"\g<1>{MASK}", path)
 
 

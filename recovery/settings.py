@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "outreach",
     "api",
     "webhooks",
+    "ats",
 ]
 
 MIDDLEWARE = [
@@ -356,6 +357,10 @@ _SITE_DEFAULT = (
     else f"https://{ALLOWED_HOSTS[0].lstrip('.').replace('*', 'localhost')}"
 )
 SITE_URL = env("SITE_URL", default=_SITE_DEFAULT).rstrip("/")
+
+# Lever's Data API (ats/lever_api.py), for a Lever source with an API key; the tests point
+# it at a local fake.
+LEVER_API_URL = env("LEVER_API_URL", default="https://api.lever.co/v1").rstrip("/")
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

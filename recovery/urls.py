@@ -28,6 +28,8 @@ urlpatterns = [
     # (reminders/calendars.py). Masked in the logs (recovery/gunicorn_logging.py).
     path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("", include("outreach.urls")),
+    # Rejections from applicant tracking systems: the webhook endpoint, settings, review.
+    path("", include("ats.urls")),
     path("api/v1/", include("api.urls")),
     path("settings/api-tokens/", include("api.web_urls")),
     path("settings/webhooks/", include("webhooks.urls")),

@@ -25,9 +25,9 @@ which every write of a tracked model adds to, and the reminders are compared).
 Each case runs in a savepoint rolled back afterwards, so the data is seeded once and every
 case sees it intact (erasing a candidate, deleting an event, deactivating a member…).
 
-Figures (2026-11-30): 52 URL patterns walked (the admin site's, password_reset_confirm and
-calendar_feed skipped, see SKIPPED_*), 884 URL x requester x method cases; the test prints
-the current figure.
+Figures (2026-11-30): 68 URL patterns walked (the admin site's, password_reset_confirm,
+calendar_feed and the ATS's webhook endpoint skipped, see SKIPPED_*), 1164 URL x requester x
+method cases; the test prints the current figure.
 """
 
 from __future__ import annotations
@@ -403,6 +403,52 @@ TABLE: dict[str, Url] = {
         get=None,
         post=lambda w, u: {},
     ),
+    # Rejections from an ATS (ats/): the endpoints are the admins', the reasons table the
+    # deciders', the review list whoever records events. A new endpoint is shown on the
+    # answer (200, no redirect: its URL and secret are shown once and stored nowhere).
+    "ats:sources": Url(
+        roles=ADMINS,
+        post=lambda w, u: {"vendor": "greenhouse", "name": "New ATS", "client_name": "Acme"},
+        posted=200,
+    ),
+    "ats:source_revoke": Url(
+        kwargs={"pk": "ats_source"}, roles=ADMINS, get=None, post=lambda w, u: {}
+    ),
+    "ats:mappings": Url(
+        roles=DECIDERS,
+        post=lambda w, u: {
+            "vendor": "",
+            "external_reason": "Brand new reason",
+            "kind": "rejected",
+            "reason": "fit",
+        },
+    ),
+    "ats:mapping_edit": Url(
+        kwargs={"pk": "ats_mapping"},
+        roles=DECIDERS,
+        post=lambda w, u: {
+            "vendor": "greenhouse",
+            "external_reason": "Renamed reason",
+            "kind": "withdrew",
+            "reason": "unknown",
+        },
+    ),
+    "ats:mapping_defaults": Url(roles=DECIDERS, get=None, post=lambda w, u: {}),
+    "ats:mapping_delete": Url(
+        kwargs={"pk": "ats_mapping"}, roles=DECIDERS, get=None, post=lambda w, u: {}
+    ),
+    "ats:review": Url(roles=RECORDERS),
+    "ats:resolve": Url(
+        kwargs={"pk": "ats_item"},
+        roles=RECORDERS,
+        get=None,
+        post=lambda w, u: {
+            f"i{w.ats_item.pk}-candidate_email": w.plain.email,
+            f"i{w.ats_item.pk}-kind": "rejected",
+            f"i{w.ats_item.pk}-reason": "fit",
+        },
+    ),
+    "ats:dismiss": Url(kwargs={"pk": "ats_item"}, roles=RECORDERS, get=None, post=lambda w, u: {}),
 }
 
 # Not walked, on purpose.
@@ -422,6 +468,9 @@ SKIPPED_NAMES = {
     "organization): tests/test_outreach.py tries it as every role",
     "password_reset_confirm": "needs a one-time token from an email: "
     "test_password_reset_confirm_answers_every_requester_as_it_should below walks it",
+    "ats:inbound": "an ATS's webhook endpoint: no login, a secret token in the path and the "
+    "vendor's signature; tests/test_ats.py answers a made-up and a revoked token alike (404), "
+    "refuses missing and wrong signatures, and stores nothing for any refusal",
     "calendar_feed": "takes a secret token, not an object id, and no login: "
     "test_calendar_feed_answers_every_requester_as_it_should below walks it",
 }

@@ -21,6 +21,7 @@ VIEW_MODULES = sorted(
         ROOT / "reminders" / "views.py",
         ROOT / "api" / "views.py",
         ROOT / "api" / "web_views.py",
+        ROOT / "ats" / "views.py",
     ],
 )
 SCOPING_CALLS = {"get_for_org"}

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from api.tokens import token_create
+from ats import services as ats_services
+from ats.models import InboundItem, InboundSource, ReasonMapping, Vendor
 from candidates import services
 from candidates.engine import Kind, Reason
 from candidates.models import Candidate, Client, Event, Job, Merge, Organization, RiskNote, User
@@ -51,6 +53,9 @@ class World:
     token_raw: str  # ... as shown once when it was made
     endpoint: Endpoint  # the organization's webhook endpoint (its secret is in `secrets`)
     delivery: Delivery  # a test sent to it
+    ats_source: InboundSource  # the admin's Greenhouse endpoint
+    ats_mapping: ReasonMapping  # a row of the ATS reasons table
+    ats_item: InboundItem  # a Greenhouse rejection of the plain candidate, waiting for review
     secrets: list[str] = field(default_factory=list)  # what no one else may ever see
 
     def __repr__(self) -> str:
@@ -137,6 +142,7 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         by=users[ADMIN],
     )
     delivery = webhook_services.test_send(endpoint=endpoint, by=users[ADMIN])
+    ats_source, ats_mapping, ats_item = seed_ats(org, users[ADMIN], plain, words)
     world = World(
         endpoint=endpoint,
         delivery=delivery,
@@ -157,6 +163,9 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         merge=merge,
         token=made.token,
         token_raw=made.raw,
+        ats_source=ats_source,
+        ats_mapping=ats_mapping,
+        ats_item=ats_item,
     )
     world.secrets = [
         *people.values(),
@@ -168,6 +177,54 @@ def seed(org: Organization, people: dict[str, str], words: dict[str, str]) -> Wo
         webhook_services.secret_of(endpoint),
     ]
     return world
+
+
+def seed_ats(org: Organization, admin: User, candidate: Candidate, words: dict[str, str]):
+    """An ATS endpoint, a row of the reasons table, and a delivery waiting for review (its
+    reason is not in the table), received through the real endpoint's service."""
+    import hashlib
+    import hmac
+    import json
+
+    made = ats_services.source_create(
+        organization=org,
+        vendor=Vendor.GREENHOUSE,
+        name=words["ats_source"],
+        client_name=words["client"],
+        by=admin,
+    )
+    mapping = ats_services.mapping_save(
+        organization=org,
+        vendor="",
+        external_reason=words["ats_mapping"],
+        kind=Kind.WITHDREW,
+        reason=Reason.UNKNOWN,
+    )
+    first, _, last = candidate.name.partition(" ")
+    body = json.dumps(
+        {
+            "action": "reject_candidate",
+            "payload": {
+                "application": {
+                    "id": 1,
+                    "status": "rejected",
+                    "rejected_at": f"{services.today().isoformat()}T09:00:00Z",
+                    "rejection_reason": {"name": words["ats_reason"]},
+                    "candidate": {
+                        "first_name": first,
+                        "last_name": last,
+                        "email_addresses": [{"value": candidate.email}],
+                    },
+                    "jobs": [{"name": words["job"]}],
+                }
+            },
+        }
+    ).encode()
+    signature = hmac.new(made.secret.encode(), body, hashlib.sha256).hexdigest()
+    received = ats_services.receive(
+        source=made.source, headers={"Signature": f"sha256 {signature}"}, body=body
+    )
+    return made.source, mapping, received.item
 
 
 NORTHWIND_PEOPLE = {
@@ -188,6 +245,9 @@ NORTHWIND_WORDS = {
     "merge": "northwind-merge-reason-6021",
     "token": "northwind-token-name-3160",
     "webhook": "northwind-webhook-path-4480",
+    "ats_source": "northwind-ats-source-2741",
+    "ats_mapping": "northwind-ats-mapping-5813",
+    "ats_reason": "northwind-ats-reason-4096",
 }
 
 
@@ -214,6 +274,9 @@ def two_worlds(org: Organization, other_org: Organization) -> tuple[World, World
             "merge": "rival-merge-reason-7345",
             "token": "rival-token-name-8274",
             "webhook": "rival-webhook-path-9127",
+            "ats_source": "rival-ats-source-6150",
+            "ats_mapping": "rival-ats-mapping-3307",
+            "ats_reason": "rival-ats-reason-7719",
         },
     )
     return northwind, rival
@@ -226,7 +289,8 @@ def one_world(org: Organization) -> World:
 
 def fingerprint() -> tuple:
     """What a refused request must leave as it was: the audit trail grows on every create,
-    change and delete of a tracked model; reminders and API tokens are compared row by row."""
+    change and delete of a tracked model; reminders, API tokens and the ATS tables are
+    compared row by row."""
     counts = tuple(
         model.history.count() for model in (Candidate, Event, RiskNote, Client, Job, User)
     )
@@ -237,4 +301,9 @@ def fingerprint() -> tuple:
         tuple(Endpoint.objects.order_by("pk").values_list("pk", "url", "events", "salt")),
         tuple(Delivery.objects.order_by("pk").values_list("pk", "state")),
     )
-    return counts, reminders, users, tokens, webhooks
+    ats = (
+        tuple(InboundSource.objects.order_by("pk").values_list("pk", "revoked_at")),
+        tuple(ReasonMapping.objects.order_by("pk").values_list("pk", "key", "kind", "reason")),
+        tuple(InboundItem.objects.order_by("pk").values_list("pk", "state", "event_id")),
+    )
+    return counts, reminders, users, tokens, webhooks, ats
