@@ -276,6 +276,64 @@ def _webhooks(page: Page, base: str) -> None:
     page.click(".delivery-log summary")
 
 
+def _post_greenhouse(url: str, secret: str, fixture: str, **changes: str) -> None:
+    """A Greenhouse rejection, as Greenhouse signs and posts it (tests/data/ats/)."""
+    import hashlib
+    import hmac
+    import json
+
+    payload = json.loads((ROOT / "tests" / "data" / "ats" / fixture).read_text())
+    application = payload["payload"]["application"]
+    application["candidate"]["email_addresses"][0]["value"] = changes["email"]
+    application["candidate"]["first_name"], application["candidate"]["last_name"] = changes[
+        "name"
+    ].split(" ", 1)
+    application["rejection_reason"]["name"] = changes["reason"]
+    application["id"] = int(changes["application"])
+    application["jobs"][0]["name"] = "Forklift operator (nights)"
+    body = json.dumps(payload).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(  # noqa: S310 -- our own server, on 127.0.0.1
+        url, data=body, headers={"Signature": f"sha256 {signature}"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        assert answer.status == 200, answer.status
+
+
+def _ats_connections(page: Page, base: str) -> None:
+    """An admin connects Greenhouse: the URL and secret shown once. Then Greenhouse posts
+    three rejections (signed, through the real endpoint) for the next shots."""
+    page.goto(f"{base}/settings/ats/")
+    page.select_option("#id_vendor", "greenhouse")
+    page.fill("#id_name", "Harbour's careers site")
+    page.fill("#id_client_name", "Northgate Logistics")
+    page.click("button:has-text('Make the endpoint')")
+    url = page.inner_text("#new-source-url").strip()
+    secret = page.inner_text("#new-source-secret").strip()
+    for n, (name, email, reason) in enumerate(
+        [
+            ("Hector Porter", "hector.porter@example.com", "Wasn't interested"),
+            ("Dana Whitfield", "dana.whitfield@example.com", "Too Junior"),
+            ("Priya Raman", "priya.raman@example.com", "Salary expectations"),
+        ]
+    ):
+        _post_greenhouse(
+            base + urlsplit(url).path,  # SITE_URL's host is not this run's server
+            secret,
+            "greenhouse_reject_candidate.json",
+            name=name,
+            email=email,
+            reason=reason,
+            application=str(900100 + n),
+        )
+
+
+def _ats_reasons(page: Page, base: str) -> None:
+    page.goto(f"{base}/settings/ats/reasons/")
+    page.click('button:has-text("Add Greenhouse\'s default reasons")')
+    page.wait_for_selector("table")
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
@@ -317,6 +375,9 @@ SHOTS = [
     Shot("api-docs", "recruiter", _api_docs),
     Shot("api-tokens", "recruiter", _api_tokens, writes=True),
     Shot("webhooks", "orgadmin", _webhooks, writes=True),
+    Shot("ats-connections", "orgadmin", _ats_connections, focus="#new-source-heading", writes=True),
+    Shot("ats-reasons", "manager", _ats_reasons, writes=True),
+    Shot("ats-review", "recruiter", _goto("/ats/review/"), writes=True),
 ]
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 
