@@ -49,6 +49,7 @@ class Facts:
     email: str
     reason_text: str
     archived_at: datetime  # Lever's own, not the webhook's
+    archived_key: str  # Lever's own archivedAt, as the item's key holds it
 
 
 def _get(api_key: str, path: str) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def facts(api_key: str, opportunity_id: str, reason_id: str) -> Facts:
             email=email.lower(),
             reason_text=vendors.text(reason.get("text")),
             archived_at=vendors.millis_moment(archived.get("archivedAt")),
+            archived_key=vendors.millis_key(archived.get("archivedAt")),
         )
     except vendors.Malformed as exc:
         raise Unavailable("Lever's API answered in another shape.") from exc

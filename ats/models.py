@@ -91,6 +91,27 @@ class InboundSource(models.Model):
         return self.revoked_at is None
 
 
+class LeverToken(models.Model):
+    """A Lever delivery's `token`, once used. Lever signs only `token` + `triggeredAt`, so a
+    captured delivery could be sent again with other data: a token is taken once per source,
+    and a `triggeredAt` older than `services.LEVER_WINDOW` is refused, so rows older than
+    that window can go (`services.receive` prunes them)."""
+
+    source = models.ForeignKey(InboundSource, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the token as Lever sent it (any length in, a fixed width stored).
+    token_hash = models.CharField(max_length=64)
+    triggered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "token_hash"], name="ats_lever_token_once"),
+        ]
+        indexes = [models.Index(fields=["triggered_at"])]
+
+    def __str__(self) -> str:
+        return f"Lever token {self.token_hash[:12]}…"
+
+
 class ReasonMapping(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -49,6 +50,7 @@ from .models import (
     InboundItem,
     InboundSource,
     ItemState,
+    LeverToken,
     ReasonMapping,
     Vendor,
     check_kind_and_reason,
@@ -58,6 +60,13 @@ from .models import (
 log = logging.getLogger(__name__)
 
 MAX_LIVE_SOURCES = 20
+# Lever signs only a delivery's `token` and `triggeredAt`. A delivery triggered longer ago
+# than this (or later than LEVER_SKEW from now) is refused, and each token is taken once per
+# source: a captured delivery cannot be sent again, with its data changed or not. A day
+# covers Lever's retries of a delivery our endpoint failed to take (they come within hours);
+# a token is kept as long as its triggeredAt could still be accepted, then pruned.
+LEVER_WINDOW = timedelta(hours=24)
+LEVER_SKEW = timedelta(minutes=5)
 
 
 # --- Sources ------------------------------------------------------------------------------
@@ -231,7 +240,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Received:
-    item: InboundItem | None  # None: acknowledged and ignored
+    item: InboundItem | None  # None: acknowledged and ignored (or a replay not looked up)
     replay: bool = False
 
 
@@ -250,9 +259,53 @@ def _verified_payload(source: InboundSource, headers: dict[str, str], body: byte
     return data
 
 
+def _fresh_lever_moment(data: dict[str, Any]) -> datetime:
+    """The delivery's signed `triggeredAt`, refused when outside the window."""
+    try:
+        triggered = vendors.lever_triggered_at(data)
+    except vendors.Malformed as exc:
+        raise Refused(400, str(exc)) from exc
+    now = timezone.now()
+    if not now - LEVER_WINDOW <= triggered <= now + LEVER_SKEW:
+        raise Refused(400, "The delivery was triggered too long ago (or in the future).")
+    return triggered
+
+
+def _lever_token_hash(data: dict[str, Any]) -> str:
+    return tokens.hash_of(str(data.get("token")))
+
+
+def _lever_token_used(source: InboundSource, data: dict[str, Any]) -> bool:
+    return LeverToken.objects.filter(source=source, token_hash=_lever_token_hash(data)).exists()
+
+
+def _take_lever_token(source: InboundSource, data: dict[str, Any], triggered: datetime) -> bool:
+    """Take the delivery's token for good (in the caller's transaction: a failure to store
+    the item gives it back); False when it was taken already."""
+    LeverToken.objects.filter(triggered_at__lt=timezone.now() - LEVER_WINDOW).delete()
+    try:
+        with transaction.atomic():
+            LeverToken.objects.create(
+                source=source, token_hash=_lever_token_hash(data), triggered_at=triggered
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _dated_from_signed_time(rejection, triggered: datetime):
+    """Without an API key the webhook's `archivedAt` is all there is, and it is not signed:
+    it is believed only when it comes before the signed `triggeredAt`, within the window;
+    otherwise the item is dated from `triggeredAt`."""
+    if triggered - LEVER_WINDOW <= rejection.occurred_at <= triggered + LEVER_SKEW:
+        return rejection
+    return replace(rejection, occurred_at=triggered)
+
+
 def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> Received:
     data = _verified_payload(source, headers, body)
     parse = vendors.greenhouse_parse if source.vendor == Vendor.GREENHOUSE else vendors.lever_parse
+    triggered = _fresh_lever_moment(data) if source.vendor == Vendor.LEVER else None
     try:
         rejection = parse(data)
     except vendors.Malformed as exc:
@@ -260,14 +313,22 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
     if rejection is None:
         return Received(item=None)
     lookup_note = ""
-    if source.vendor == Vendor.LEVER and source.lever_api_key:
+    if triggered is not None and source.lever_api_key:
         # Asked before the transaction (no lock held while Lever answers), and only for a
         # delivery not seen yet.
+        if _lever_token_used(source, data):
+            return Received(item=None, replay=True)
         seen = InboundItem.objects.filter(source=source, key=rejection.key).first()
         if seen is not None:
             return Received(item=seen, replay=True)
         rejection, lookup_note = _with_lever_facts(source, data, rejection)
+        if lookup_note:
+            rejection = _dated_from_signed_time(rejection, triggered)
+    elif triggered is not None:
+        rejection = _dated_from_signed_time(rejection, triggered)
     with transaction.atomic():
+        if triggered is not None and not _take_lever_token(source, data, triggered):
+            return Received(item=None, replay=True)
         existing = InboundItem.objects.filter(source=source, key=rejection.key).first()
         if existing is not None:
             return Received(item=existing, replay=True)
@@ -322,6 +383,8 @@ def _with_lever_facts(source: InboundSource, data: dict[str, Any], rejection):
             candidate_name=facts.name,
             external_reason=facts.reason_text or rejection.external_reason,
             occurred_at=facts.archived_at,
+            # Keyed on Lever's own archivedAt: the webhook's is not signed.
+            key=vendors.lever_key(opportunity_id, int(facts.archived_key)),
             reason_detail=f"Lever archive reason {reason_id}"[: vendors.MAX_TEXT],
         ),
         "",

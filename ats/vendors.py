@@ -200,6 +200,10 @@ def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
 # --- Lever --------------------------------------------------------------------------------
 
 
+def lever_key(opportunity: str, archived_at: Any) -> str:
+    return _key("opportunity", opportunity, "archived", millis_key(archived_at))
+
+
 def lever_verify(signature_token: str, data: dict[str, Any]) -> None:
     token, triggered_at, given = data.get("token"), data.get("triggeredAt"), data.get("signature")
     if not given or token is None or triggered_at is None:
@@ -222,6 +226,24 @@ def millis_moment(value: Any) -> datetime:
         raise Malformed("archivedAt is out of range.") from exc
 
 
+def millis_key(value: Any) -> str:
+    """A time in milliseconds as a key holds it: the same instant whether Lever wrote it as
+    an integer or a float (`1762941600000` and `1762941600000.0`)."""
+    millis_moment(value)  # refuses what is not a time
+    return str(int(value))
+
+
+def lever_triggered_at(data: dict[str, Any]) -> datetime:
+    """The delivery's signed time (`triggeredAt`, milliseconds)."""
+    value = data.get("triggeredAt")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    try:
+        return millis_moment(value)
+    except Malformed as exc:
+        raise Malformed("triggeredAt is not a time in milliseconds.") from exc
+
+
 def lever_parse(data: dict[str, Any]) -> Rejection | None:
     if data.get("event") not in LEVER_EVENTS:
         return None
@@ -234,7 +256,7 @@ def lever_parse(data: dict[str, Any]) -> Rejection | None:
         raise Malformed("The archive names no opportunity.")
     archived_at = archived.get("archivedAt")
     return Rejection(
-        key=_key("opportunity", opportunity, "archived", _text(archived_at)),
+        key=lever_key(opportunity, archived_at),
         occurred_at=millis_moment(archived_at),
         external_reason=_text(archived.get("reason")),
         reason_detail=f"Lever opportunity {opportunity}"[:MAX_TEXT],

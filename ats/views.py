@@ -67,10 +67,10 @@ def inbound(request: HttpRequest, token: str) -> HttpResponse:
     except services.Refused as exc:
         log.info("ats delivery refused source=%s status=%s: %s", source.pk, exc.status, exc)
         return _answer(exc.status, exc.message)
-    if received.item is None:
-        return _answer(200, "Acknowledged: not a rejection, nothing to record.")
     if received.replay:
         return _answer(200, "Already received.")
+    if received.item is None:
+        return _answer(200, "Acknowledged: not a rejection, nothing to record.")
     log.info(
         "ats delivery source=%s item=%s state=%s", source.pk, received.item.pk, received.item.state
     )

@@ -9,18 +9,28 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import date
+import time
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from ats import selectors, services
 from ats.forms import MappingForm, ResolveForm
-from ats.models import InboundItem, InboundSource, ItemState, ReasonMapping, Vendor
+from ats.models import (
+    InboundItem,
+    InboundSource,
+    ItemState,
+    LeverToken,
+    ReasonMapping,
+    Vendor,
+)
+from candidates import clock
 from candidates import services as candidate_services
 from candidates.engine import Kind, Reason, RejectionReason, Status
 from candidates.models import Candidate, Client, Event, EventSource, Job
@@ -34,6 +44,7 @@ LEVER_SIGNATURE_TOKEN = "lever-signature-token-0b675964867d2654"
 LEVER_REASON = "63dd55b2-a99f-4e7b-985f-22c7bf80ab42"
 HECTOR = "hector.porter.265788@example.com"
 HANK = "hank.vondiablo.13857579@example.com"
+LEVER_ARCHIVED_AT = datetime(2025, 11, 12, 10, 0, tzinfo=UTC)  # the fixture's archivedAt
 
 
 # --- Helpers ------------------------------------------------------------------------------
@@ -47,8 +58,15 @@ def greenhouse_signature(secret: str, body: bytes) -> str:
     return "sha256 " + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def now_millis() -> int:
+    return int(time.time() * 1000)
+
+
 def lever_body(name: str, signature_token: str = LEVER_SIGNATURE_TOKEN, **changes) -> bytes:
+    """The fixture, signed; triggered now unless `triggeredAt` is given (Lever's signed time
+    must be recent: services.LEVER_WINDOW)."""
     data = json.loads(fixture_bytes(name))
+    data["triggeredAt"] = now_millis()
     for path, value in changes.items():
         target = data
         *parents, last = path.split("__")
@@ -177,7 +195,9 @@ def test_lever_archive_waits_for_a_member_to_name_the_candidate(org, lever, hect
     """Lever's webhook carries ids only: even with its reason mapped, the item waits for a
     member to say who the candidate is; resolving records the mapped event."""
     mapped(org, LEVER_REASON, Kind.DECLINED_OFFER, Reason.COMPETING_OFFER, vendor=Vendor.LEVER)
-    response = post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
+    # Delivered a minute after the fixture's archivedAt (2025-11-12 10:00 UTC).
+    with time_machine.travel(LEVER_ARCHIVED_AT + timedelta(minutes=1)):
+        response = post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
     assert response.status_code == 200, response.content
     item = InboundItem.objects.get()
     assert item.state == ItemState.NEEDS_REVIEW
@@ -257,9 +277,74 @@ def test_the_application_updated_of_the_same_rejection_is_a_replay(org, greenhou
 def test_a_lever_retry_is_a_replay(lever):
     post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
     # A retry may come with a new delivery token and time: the archive itself is the key.
-    retry = lever_body("lever_candidate_archive_change.json", token="another", triggeredAt=1)
+    retry = lever_body(
+        "lever_candidate_archive_change.json", token="another", triggeredAt=now_millis() + 1
+    )
     assert post(lever.url_token, retry).json()["message"] == "Already received."
     assert InboundItem.objects.count() == 1
+
+
+def test_a_captured_lever_delivery_sent_again_with_other_data_records_nothing(
+    org, lever_api, lever_with_key, hector
+):
+    """Lever signs `token` + `triggeredAt` only: the same token with another (unsigned)
+    archivedAt is the same delivery, taken once."""
+    mapped(org, "underqualified", Kind.WITHDREW, Reason.UNKNOWN, vendor=Vendor.LEVER)
+    captured = lever_body("lever_candidate_archive_change.json")
+    assert post(lever_with_key.url_token, captured).status_code == 200
+    data = json.loads(captured)
+    for i in range(1, 4):
+        data["data"]["toArchived"]["archivedAt"] = 1762941600000 + i
+        again = post(lever_with_key.url_token, json.dumps(data).encode())
+        assert again.status_code == 200 and again.json()["message"] == "Already received."
+    assert hector.events.count() == 1 and InboundItem.objects.count() == 1
+
+
+@pytest.mark.parametrize("off", [timedelta(hours=-25), timedelta(hours=1)])
+def test_a_lever_delivery_triggered_outside_the_window_is_refused(lever, off):
+    when = int((datetime.now(UTC) + off).timestamp() * 1000)
+    body = lever_body("lever_candidate_archive_change.json", triggeredAt=when)
+    response = post(lever.url_token, body)
+    assert response.status_code == 400 and "triggered" in response.json()["message"]
+    assert nothing_stored()
+
+
+def test_lever_tokens_are_pruned_after_the_window(lever):
+    with time_machine.travel(datetime.now(UTC) - timedelta(hours=30)):
+        post(lever.url_token, lever_body("lever_candidate_archive_change.json", token="old"))
+    assert LeverToken.objects.count() == 1
+    post(lever.url_token, lever_body("lever_candidate_archive_change.json", token="new"))
+    assert list(LeverToken.objects.values_list("token_hash", flat=True)) == [
+        hashlib.sha256(b"new").hexdigest()
+    ]
+
+
+def test_with_an_api_key_the_archive_is_keyed_on_lever_s_own_archived_at(
+    org, lever_api, lever_with_key, hector
+):
+    mapped(org, "underqualified", Kind.WITHDREW, Reason.UNKNOWN, vendor=Vendor.LEVER)
+    forged = lever_body(
+        "lever_candidate_archive_change.json", data__toArchived__archivedAt=4102444800000
+    )
+    assert post(lever_with_key.url_token, forged).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.key.endswith(":archived:1762941600000") and item.occurred_on == date(2025, 11, 12)
+    # Another delivery of the same archive (another token): a replay, whatever it says.
+    other = lever_body(
+        "lever_candidate_archive_change.json",
+        token="another",
+        data__toArchived__archivedAt=1762941600000.0,
+    )
+    assert post(lever_with_key.url_token, other).json()["message"] == "Already received."
+    assert hector.events.count() == 1
+
+
+def test_without_an_api_key_an_archived_at_far_from_the_signed_time_is_not_believed(lever):
+    body = lever_body(
+        "lever_candidate_archive_change.json", data__toArchived__archivedAt=4102444800000
+    )
+    assert post(lever.url_token, body).status_code == 200
+    assert InboundItem.objects.get().occurred_on == clock.today()  # the signed triggeredAt's
 
 
 # --- Unknown reasons and candidates wait for review -----------------------------------------
