@@ -67,6 +67,8 @@ MAX_LIVE_SOURCES = 20
 # a token is kept as long as its triggeredAt could still be accepted, then pruned.
 LEVER_WINDOW = timedelta(hours=24)
 LEVER_SKEW = timedelta(minutes=5)
+# How many waiting items one retry_waiting tries (oldest first).
+RETRY_BATCH = 500
 
 
 # --- Sources ------------------------------------------------------------------------------
@@ -587,14 +589,27 @@ def dismiss(*, item: InboundItem, by: User) -> InboundItem:
 
 def retry_waiting(*, organization: Organization) -> int:
     """Try again every waiting item of the organization (after the table or the candidates
-    changed); returns how many were recorded."""
+    changed); returns how many were recorded.
+
+    Each item is claimed on its own: locked, and tried only if it is still waiting. Another
+    retry, a member's resolve or dismiss may have dealt with it since the list was read;
+    without the re-check under the lock, both would record it."""
     recorded = 0
-    waiting = InboundItem.objects.select_related("source__organization").filter(
-        organization=organization, state=ItemState.NEEDS_REVIEW
+    waiting = (
+        InboundItem.objects.filter(organization=organization, state=ItemState.NEEDS_REVIEW)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
     )
-    for item in waiting[:500]:
+    for pk in list(waiting[:RETRY_BATCH]):
         with transaction.atomic():
-            recorded += _record(item).state == ItemState.RECORDED
+            item = (
+                InboundItem.objects.select_for_update(of=("self",))
+                .select_related("source__organization")
+                .filter(pk=pk, state=ItemState.NEEDS_REVIEW)
+                .first()
+            )
+            if item is not None:
+                recorded += _record(item).state == ItemState.RECORDED
     return recorded
 
 

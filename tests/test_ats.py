@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -39,6 +40,7 @@ from .query_counts import BASE
 
 pytestmark = pytest.mark.django_db
 
+POSTGRES = connection.vendor == "postgresql"
 DATA = Path(__file__).resolve().parent / "data" / "ats"
 LEVER_SIGNATURE_TOKEN = "lever-signature-token-0b675964867d2654"
 LEVER_REASON = "63dd55b2-a99f-4e7b-985f-22c7bf80ab42"
@@ -413,6 +415,70 @@ def test_adding_a_reason_to_the_table_records_what_waited_for_it(org, greenhouse
     )
     assert response.status_code == 302
     assert InboundItem.objects.get().state == ItemState.RECORDED
+
+
+def test_retrying_skips_an_item_a_member_resolved_meanwhile(
+    org, greenhouse, hector, recruiter, monkeypatch
+):
+    """retry_waiting lists the waiting items, then takes each under a lock and tries it only
+    if it is still waiting: one resolved by a member in between is not recorded again."""
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    data["payload"]["application"]["id"] = 999
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    first, second = InboundItem.objects.order_by("id")
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    record = services._record
+
+    def record_and_meanwhile_resolve(item):
+        if item.pk == first.pk:
+            services.resolve(
+                item=second,
+                kind=Kind.REJECTED,
+                reason=RejectionReason.SKILLS,
+                candidate_email=HECTOR,
+                remember=False,
+                by=recruiter,
+            )
+        return record(item)
+
+    monkeypatch.setattr(services, "_record", record_and_meanwhile_resolve)
+    assert services.retry_waiting(organization=org) == 1
+    assert sorted(hector.events.values_list("kind", flat=True)) == [Kind.REJECTED, Kind.WITHDREW]
+
+
+@pytest.mark.skipif(not POSTGRES, reason="two connections at once: PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_at_once_record_each_waiting_item_once(org, greenhouse):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    application = data["payload"]["application"]
+    for i in range(12):
+        email = f"p{i}@example.com"
+        candidate_services.candidate_create(organization=org, email=email, name=f"Person No{i}")
+        application["id"] = 1000 + i
+        application["candidate"]["email_addresses"] = [{"value": email, "type": "personal"}]
+        post_greenhouse(greenhouse, json.dumps(data).encode())
+    client = candidate_services.client_create(organization=org, name="Acme")
+    candidate_services.job_create(organization=org, client=client, title="Designer")
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    barrier, errors = threading.Barrier(2), []
+
+    def run():
+        try:
+            barrier.wait()
+            services.retry_waiting(organization=org)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Event.objects.filter(source=EventSource.ATS).count() == 12
 
 
 def test_dismissing_records_nothing(greenhouse, hector, recruiter):
