@@ -173,7 +173,8 @@ class InboundItem(models.Model):
     source = models.ForeignKey(InboundSource, on_delete=models.CASCADE, related_name="items")
     vendor = models.CharField(max_length=20, choices=Vendor.choices)
     # What makes a replay the same delivery (ats/vendors.py): a second delivery with the same
-    # key is acknowledged and writes nothing.
+    # key, through any source of the organization for this vendor, is acknowledged and writes
+    # nothing.
     key = models.CharField(max_length=200)
     payload = models.JSONField()
     candidate_email = models.CharField(max_length=254, blank=True, default="")
@@ -198,7 +199,11 @@ class InboundItem(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "key"], name="ats_item_unique_delivery"),
+            # Per organization and vendor, not per source: a source made again (after a
+            # SECRET_KEY rotation) receives the same rejections, which stay replays.
+            models.UniqueConstraint(
+                fields=["organization", "vendor", "key"], name="ats_item_unique_delivery_org"
+            ),
             models.CheckConstraint(
                 condition=models.Q(state__in=ItemState.values), name="ats_item_state_valid"
             ),

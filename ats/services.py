@@ -304,6 +304,15 @@ def _dated_from_signed_time(rejection, triggered: datetime):
     return replace(rejection, occurred_at=triggered)
 
 
+def _delivered(source: InboundSource, key: str):
+    """The item stored under this key by any source of the organization for this vendor: a
+    source made again (after a SECRET_KEY rotation, docs/ats.md) gets the same deliveries,
+    which must stay replays."""
+    return InboundItem.objects.filter(
+        organization_id=source.organization_id, vendor=source.vendor, key=key
+    )
+
+
 def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> Received:
     data = _verified_payload(source, headers, body)
     parse = vendors.greenhouse_parse if source.vendor == Vendor.GREENHOUSE else vendors.lever_parse
@@ -320,7 +329,7 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
         # delivery not seen yet.
         if _lever_token_used(source, data):
             return Received(item=None, replay=True)
-        seen = InboundItem.objects.filter(source=source, key=rejection.key).first()
+        seen = _delivered(source, rejection.key).first()
         if seen is not None:
             return Received(item=seen, replay=True)
         rejection, lookup_note = _with_lever_facts(source, data, rejection)
@@ -331,7 +340,7 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
     with transaction.atomic():
         if triggered is not None and not _take_lever_token(source, data, triggered):
             return Received(item=None, replay=True)
-        existing = InboundItem.objects.filter(source=source, key=rejection.key).first()
+        existing = _delivered(source, rejection.key).first()
         if existing is not None:
             return Received(item=existing, replay=True)
         try:
@@ -357,9 +366,7 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
                 )
         except IntegrityError:
             # The same delivery, twice at once: the other one stored it.
-            return Received(
-                item=InboundItem.objects.get(source=source, key=rejection.key), replay=True
-            )
+            return Received(item=_delivered(source, rejection.key).get(), replay=True)
         _record(item)
     return Received(item=item)
 

@@ -286,6 +286,25 @@ def test_a_lever_retry_is_a_replay(lever):
     assert InboundItem.objects.count() == 1
 
 
+def test_a_source_made_again_gets_the_same_rejection_as_a_replay(
+    org, org_admin, greenhouse, hector
+):
+    """docs/ats.md tells admins to make the sources again after a SECRET_KEY rotation: the
+    rejections Greenhouse sends again through the new one are replays, not new events."""
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    services.source_revoke(source=greenhouse.source)
+    again = services.source_create(
+        organization=org, vendor=Vendor.GREENHOUSE, name="Remade", client_name="Acme", by=org_admin
+    )
+    data["action"] = "application_updated"
+    assert post_greenhouse(again, json.dumps(data).encode()).json()["message"] == (
+        "Already received."
+    )
+    assert hector.events.count() == 1 and InboundItem.objects.count() == 1
+
+
 def test_a_captured_lever_delivery_sent_again_with_other_data_records_nothing(
     org, lever_api, lever_with_key, hector
 ):
