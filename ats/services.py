@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -337,6 +337,29 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
             rejection = _dated_from_signed_time(rejection, triggered)
     elif triggered is not None:
         rejection = _dated_from_signed_time(rejection, triggered)
+    try:
+        # The day it happened as the app counts days (clock.today: the server's time zone),
+        # not UTC's.
+        occurred_on = timezone.localdate(rejection.occurred_at, timezone.get_default_timezone())
+    except (OverflowError, ValueError) as exc:  # 9999-12-31T23:59:59Z, east of UTC
+        raise Refused(400, "The rejection's date is out of range.") from exc
+    try:
+        return _store(source, data, rejection, occurred_on, lookup_note, triggered)
+    except DataError as exc:
+        # A backstop: whatever a signed body holds that the database refuses is the sender's
+        # fault (400), never a 500. Nothing is kept (the transaction is rolled back).
+        log.warning("ats delivery not storable source=%s: %s", source.pk, type(exc).__name__)
+        raise Refused(400, "The body holds what cannot be stored.") from exc
+
+
+def _store(
+    source: InboundSource,
+    data: dict[str, Any],
+    rejection: vendors.Rejection,
+    occurred_on: date,
+    lookup_note: str,
+    triggered: datetime | None,
+) -> Received:
     with transaction.atomic():
         if triggered is not None and not _take_lever_token(source, data, triggered):
             return Received(item=None, replay=True)
@@ -357,11 +380,7 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
                     external_reason=rejection.external_reason,
                     reason_detail=rejection.reason_detail,
                     lookup_note=lookup_note,
-                    # The day it happened as the app counts days (clock.today: the
-                    # server's time zone), not UTC's.
-                    occurred_on=timezone.localdate(
-                        rejection.occurred_at, timezone.get_default_timezone()
-                    ),
+                    occurred_on=occurred_on,
                     state=ItemState.NEEDS_REVIEW,
                 )
         except IntegrityError:

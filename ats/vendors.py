@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,16 +62,41 @@ class Rejection:
     job_title: str = ""
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN, Infinity and -Infinity, which are not JSON (RFC 8259) and
+    # which PostgreSQL's jsonb refuses: no vendor sends them.
+    raise Malformed(f"The body is not JSON ({name}).")
+
+
 def load_json(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object: strict JSON (no NaN or Infinity), not deeper than any
+    vendor's, with lone surrogates (`"\\ud800"`, valid JSON escapes that are no character,
+    which neither UTF-8 nor the database can hold) replaced by U+FFFD."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # RecursionError: "[[[[…" nested deeper than the parser goes.
+        if isinstance(exc, Malformed):
+            raise
         raise Malformed("The body is not JSON.") from exc
     if not isinstance(data, dict):
         raise Malformed("The body is not a JSON object.")
     if _depth(data) > MAX_DEPTH:
         raise Malformed("The body is nested deeper than any vendor's.")
+    return _without_surrogates(data)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(data: Any) -> Any:
+    """The depth is bounded (MAX_DEPTH, checked first)."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, list):
+        return [_without_surrogates(v) for v in data]
+    if isinstance(data, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in data.items()}
     return data
 
 
@@ -158,11 +184,13 @@ def _iso_moment(value: Any) -> datetime:
     text = _text(value)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)  # Greenhouse writes UTC
+        return moment.astimezone(UTC)
     except ValueError as exc:
         raise Malformed("rejected_at is not a date and time.") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # Greenhouse writes UTC
-    return moment.astimezone(UTC)
+    except OverflowError as exc:  # "0001-01-01T00:00:00+14:00": before year 1 in UTC
+        raise Malformed("rejected_at is out of range.") from exc
 
 
 def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:

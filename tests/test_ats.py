@@ -921,6 +921,52 @@ def test_deep_nesting_and_overlong_fields_are_answered_not_raised(greenhouse, le
     assert post(lever.url_token, body).status_code == 200
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_answered_400(greenhouse, lever, constant):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["custom_fields"] = {"x": "PLACEHOLDER"}
+    body = json.dumps(data).replace('"PLACEHOLDER"', constant).encode()
+    assert post_greenhouse(greenhouse, body).status_code == 400
+    lever_data = json.loads(lever_body("lever_candidate_archive_change.json"))
+    lever_data["extra"] = "PLACEHOLDER"
+    body = json.dumps(lever_data).replace('"PLACEHOLDER"', constant).encode()
+    assert post(lever.url_token, body).status_code == 400
+    assert nothing_stored()
+
+
+def test_lone_surrogates_are_stored_as_replacement_characters(org, greenhouse, lever, hector):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["custom_fields"] = {"x": "PLACEHOLDER"}
+    data["payload"]["application"]["candidate"]["first_name"] = "FIRST"
+    body = json.dumps(data).replace("PLACEHOLDER", "\\ud800").replace("FIRST", "H\\udfff")
+    assert post_greenhouse(greenhouse, body.encode()).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.candidate_name.startswith("H\ufffd")
+    assert item.payload["payload"]["application"]["custom_fields"] == {"x": "\ufffd"}
+    lever_data = json.loads(lever_body("lever_candidate_archive_change.json"))
+    lever_data["data"]["toArchived"]["reason"] = "PLACEHOLDER"
+    body = json.dumps(lever_data).replace("PLACEHOLDER", "\\ud800").encode()
+    assert post(lever.url_token, body).status_code == 200
+    assert InboundItem.objects.get(vendor=Vendor.LEVER).external_reason == "\ufffd"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_rejected_at_out_of_range_is_answered_400(greenhouse, moment):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejected_at"] = moment
+    response = post_greenhouse(greenhouse, json.dumps(data).encode())
+    assert response.status_code == 400 and "out of range" in response.json()["message"]
+    assert nothing_stored()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="jsonb's refusal of NUL is PostgreSQL's")
+def test_what_the_database_refuses_to_store_is_a_400_never_a_500(greenhouse, monkeypatch):
+    monkeypatch.setattr(services.vendors, "storable", lambda data: {"x": "\x00"})
+    response = post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    assert response.status_code == 400
+    assert nothing_stored()
+
+
 def test_nul_characters_are_stored_without_them(org, greenhouse, hector):
     mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
     data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
