@@ -153,6 +153,17 @@ class ReasonMapping(models.Model):
         self.key = reason_key(self.external_reason)
         if not self.key:
             raise ValidationError({"external_reason": "Say which reason of the ATS this is."})
+        # Compared without case, a reason can grow ("ß" is "ss"): what is looked up must fit
+        # its column, whichever door the row comes through.
+        limit = self._meta.get_field("key").max_length
+        if len(self.key) > limit:
+            raise ValidationError(
+                {
+                    "external_reason": f"This reason is too long to be in the table: compared "
+                    f"without case it takes {len(self.key)} characters, and at most {limit} "
+                    "fit. Shorten it."
+                }
+            )
         check_kind_and_reason(self.kind, self.reason)
         if self.organization_id is not None:
             clash = ReasonMapping.objects.filter(

@@ -680,6 +680,46 @@ def test_a_reason_is_in_the_table_once_whatever_its_case(org):
     )
 
 
+def test_a_reason_too_long_once_compared_without_case_is_refused_at_every_door(
+    org, manager, admin_client, greenhouse, hector, recruiter
+):
+    """ "ß" casefolds to "ss": 150 of them fit the reason's 200 characters but not the key's."""
+    long = "ß" * 150
+    page = logged_in(manager).post(
+        reverse("ats:mappings"),
+        {"vendor": "", "external_reason": long, "kind": "rejected", "reason": "skills"},
+    )
+    assert page.status_code == 200 and "too long to be in the table" in page.content.decode()
+    admin = admin_client.post(
+        reverse("admin:ats_reasonmapping_add"),
+        {
+            "organization": org.pk,
+            "vendor": "",
+            "external_reason": long,
+            "kind": "rejected",
+            "reason": "skills",
+        },
+    )
+    assert admin.status_code == 200 and "too long to be in the table" in admin.content.decode()
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejection_reason"]["name"] = long
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    item = InboundItem.objects.get()
+    prefix = f"i{item.pk}-"
+    answer = logged_in(recruiter).post(
+        reverse("ats:resolve", args=[item.pk]),
+        {
+            prefix + "candidate_email": HECTOR,
+            prefix + "kind": "rejected",
+            prefix + "reason": "skills",
+            prefix + "remember": "on",
+        },
+        follow=True,
+    )
+    assert answer.status_code == 200 and "too long to be in the table" in answer.content.decode()
+    assert not ReasonMapping.objects.exists() and not hector.events.exists()
+
+
 def test_the_admin_meets_the_same_rule(admin_client, org):
     url = reverse("admin:ats_reasonmapping_add")
     bad = {"organization": org.pk, "vendor": "", "external_reason": "x", "kind": "submitted"}
