@@ -445,6 +445,23 @@ def find_candidate(organization_id: int, email: str) -> Candidate | None:
     return address.candidate if address else None
 
 
+def _get_or_create(find, create):
+    """`find()`, else `create()` in a savepoint; a concurrent delivery that made the same row
+    first (the unique constraint's IntegrityError, or full_clean's ValidationError when it had
+    committed already) means it is there now: read it again."""
+    found = find()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return create()
+    except (IntegrityError, ValidationError):
+        found = find()
+        if found is None:
+            raise
+        return found
+
+
 def job_for(source: InboundSource, title: str) -> Job | None:
     """The job of this title at the source's client (without case), created open when new;
     None when the ATS named no job."""
@@ -452,18 +469,24 @@ def job_for(source: InboundSource, title: str) -> Job | None:
     if not title or not source.client_name:
         return None
     organization = source.organization
-    client = (
-        Client.objects.annotate(lname=Lower("name"))
-        .filter(organization=organization, lname=source.client_name.strip().lower())
-        .first()
-    ) or candidate_services.client_create(organization=organization, name=source.client_name)
-    job = (
-        Job.objects.annotate(ltitle=Lower("title"))
-        .filter(client=client, ltitle=title.lower())
-        .first()
+    client_name = source.client_name.strip()
+    client = _get_or_create(
+        lambda: (
+            Client.objects.annotate(lname=Lower("name"))
+            .filter(organization=organization, lname=client_name.lower())
+            .first()
+        ),
+        lambda: candidate_services.client_create(organization=organization, name=client_name),
     )
-    return job or candidate_services.job_create(
-        organization=organization, client=client, title=title
+    return _get_or_create(
+        lambda: (
+            Job.objects.annotate(ltitle=Lower("title"))
+            .filter(client=client, ltitle=title.lower())
+            .first()
+        ),
+        lambda: candidate_services.job_create(
+            organization=organization, client=client, title=title
+        ),
     )
 
 

@@ -500,6 +500,40 @@ def test_two_retries_at_once_record_each_waiting_item_once(org, greenhouse):
     assert Event.objects.filter(source=EventSource.ATS).count() == 12
 
 
+@pytest.mark.skipif(not POSTGRES, reason="connections at once: PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_at_once_for_a_new_client_and_job_make_each_once(org, greenhouse):
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.SKILLS)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    application, bodies = data["payload"]["application"], []
+    for i in range(6):
+        email = f"q{i}@example.com"
+        candidate_services.candidate_create(organization=org, email=email, name=f"Other No{i}")
+        application["id"] = 5000 + i
+        application["candidate"]["email_addresses"] = [{"value": email, "type": "personal"}]
+        application["jobs"] = [{"id": 1, "name": "Brand New Role"}]
+        bodies.append(json.dumps(data).encode())
+    barrier, codes = threading.Barrier(len(bodies)), []
+
+    def run(body):
+        try:
+            barrier.wait()
+            codes.append(post_greenhouse(greenhouse, body).status_code)
+        except Exception as exc:
+            codes.append(repr(exc)[:200])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [200] * len(bodies)
+    assert Client.objects.count() == 1 and Job.objects.count() == 1
+    assert Event.objects.filter(source=EventSource.ATS).count() == len(bodies)
+
+
 def test_dismissing_records_nothing(greenhouse, hector, recruiter):
     post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
     item = InboundItem.objects.get()
