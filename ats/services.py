@@ -33,8 +33,10 @@ from django.utils import timezone
 
 from candidates import services as candidate_services
 from candidates.access import may_record_kind
+from candidates.clock import latest_date
 from candidates.duplicates import duplicates_for_new
 from candidates.engine import Kind, Reason, RejectionReason
+from candidates.forms import EARLIEST_DATE
 from candidates.models import (
     Candidate,
     CandidateAddress,
@@ -526,8 +528,25 @@ def _log(
         )
 
 
+def _date_problem(item: InboundItem) -> str:
+    """The forms' date rule (candidates/forms.py `_past_or_today`: not after today as
+    `clock.latest_date` counts it, not before EARLIEST_DATE), which an ATS's date meets as
+    any member's does; "" when the date is fine."""
+    if item.occurred_on > latest_date(""):
+        return f"The ATS dates it {item.occurred_on.isoformat()}, after today: check it there."
+    if item.occurred_on < EARLIEST_DATE:
+        return (
+            f"The ATS dates it {item.occurred_on.isoformat()}, before "
+            f"{EARLIEST_DATE.isoformat()}: check it there."
+        )
+    return ""
+
+
 def _record(item: InboundItem) -> InboundItem:
     """Record the item's event if everything needed is known; else say what is missing."""
+    wrong_date = _date_problem(item)
+    if wrong_date:
+        return _needs_review(item, wrong_date)
     mapping = _mapping_of(item)
     if mapping is None:
         said = f"“{item.external_reason}”" if item.external_reason else "no reason"
@@ -583,6 +602,9 @@ def resolve(
     if not may_record_kind(by, kind):
         raise ValidationError("Your role cannot record this.")
     item = _locked_waiting(item)
+    wrong_date = _date_problem(item)
+    if wrong_date:
+        raise ValidationError(f"{wrong_date} Dismiss it, or record it by hand.")
     organization = item.source.organization
     email = (candidate_email or item.candidate_email).strip().lower()
     candidate = find_candidate(item.organization_id, email)

@@ -953,6 +953,33 @@ def test_the_day_is_the_apps_day_not_utcs(org, greenhouse, hector, settings):
     assert hector.events.get().occurred_on == date(2026, 11, 10)
 
 
+@pytest.mark.parametrize(
+    ("rejected_at", "said"),
+    [("2099-01-01T00:00:00Z", "after today"), ("1989-12-31T12:00:00Z", "before 1990-01-01")],
+)
+def test_an_ats_date_outside_the_apps_date_rule_waits_for_review(
+    org, greenhouse, hector, recruiter, rejected_at, said
+):
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejected_at"] = rejected_at
+    assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW and said in item.message
+    # Neither a retry nor a member records it.
+    services.retry_waiting(organization=org)
+    with pytest.raises(ValidationError, match=said):
+        services.resolve(
+            item=item,
+            kind=Kind.WITHDREW,
+            reason=Reason.UNKNOWN,
+            candidate_email=HECTOR,
+            remember=False,
+            by=recruiter,
+        )
+    assert not hector.events.exists()
+
+
 def test_the_endpoint_url_is_built_from_site_url_not_the_host_header(org_admin, settings):
     settings.SITE_URL = "https://recovery.example.com"
     response = logged_in(org_admin).post(
