@@ -193,6 +193,12 @@ def _iso_moment(value: Any) -> datetime:
         raise Malformed("rejected_at is out of range.") from exc
 
 
+def greenhouse_key(application_id: str, moment: datetime) -> str:
+    """Keyed on the moment, not on how it was written: "…41Z" and "…41.000Z" (the same
+    rejection, as `reject_candidate` and `application_updated` may write it) are one key."""
+    return _key("application", application_id, "rejected", moment.astimezone(UTC).isoformat())
+
+
 def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
     action = data.get("action")
     if action not in GREENHOUSE_ACTIONS:
@@ -214,9 +220,10 @@ def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
         for part in (_text(candidate.get("first_name")), _text(candidate.get("last_name")))
         if part
     )
+    occurred_at = _iso_moment(rejected_at)
     return Rejection(
-        key=_key("application", _text(application["id"]), "rejected", rejected_at),
-        occurred_at=_iso_moment(rejected_at),
+        key=greenhouse_key(_text(application["id"]), occurred_at),
+        occurred_at=occurred_at,
         external_reason=_text(reason.get("name")),
         reason_detail=_text(_dict(reason.get("type")).get("name")),
         candidate_email=next((e.lower() for e in emails if e), ""),

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import timezone
 
 from ats import selectors, services
 from ats.forms import MappingForm, ResolveForm
@@ -274,6 +275,61 @@ def test_the_application_updated_of_the_same_rejection_is_a_replay(org, greenhou
         "Already received."
     )
     assert hector.events.count() == 1
+
+
+def test_the_same_rejected_at_written_another_way_is_a_replay(org, greenhouse, hector):
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    moment = datetime.fromisoformat(data["payload"]["application"]["rejected_at"])
+    data["action"] = "application_updated"
+    for written in (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        moment.astimezone(timezone.get_fixed_timezone(120)).isoformat(),
+    ):
+        data["payload"]["application"]["rejected_at"] = written
+        again = post_greenhouse(greenhouse, json.dumps(data).encode())
+        assert again.json()["message"] == "Already received.", written
+    assert hector.events.count() == 1 and InboundItem.objects.count() == 1
+
+
+def test_lever_s_archived_at_as_a_float_is_the_same_key(lever):
+    post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
+    retry = lever_body(
+        "lever_candidate_archive_change.json",
+        token="another",
+        data__toArchived__archivedAt=1762941600000.0,
+    )
+    assert post(lever.url_token, retry).json()["message"] == "Already received."
+    assert InboundItem.objects.count() == 1
+
+
+def test_keys_stored_before_they_were_normalised_are_normalised(org, greenhouse, lever):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    def stored(source, key):
+        return InboundItem.objects.create(
+            organization=org,
+            source=source.source,
+            vendor=source.source.vendor,
+            key=key,
+            payload={},
+            occurred_on=date(2026, 11, 11),
+            state=ItemState.DISMISSED,
+        )
+
+    old_greenhouse = stored(greenhouse, "application:42:rejected:2026-11-11T15:50:41.000Z")
+    old_lever = stored(lever, "opportunity:abc:archived:1762941600000.0")
+    unreadable = stored(greenhouse, "sha256:" + "0" * 64)
+    import_module("ats.migrations.0004_normalised_keys").normalise(apps, None)
+    keys = {i.pk: i.key for i in InboundItem.objects.all()}
+    assert keys == {
+        old_greenhouse.pk: "application:42:rejected:2026-11-11T15:50:41+00:00",
+        old_lever.pk: "opportunity:abc:archived:1762941600000",
+        unreadable.pk: unreadable.key,
+    }
 
 
 def test_a_lever_retry_is_a_replay(lever):
