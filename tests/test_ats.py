@@ -1207,6 +1207,7 @@ def lever_api(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.LEVER_API_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    settings.LEVER_API_ALLOW_PRIVATE = True  # the fake is on loopback, over http
     yield server
     server.shutdown()
     server.server_close()
@@ -1299,6 +1300,107 @@ def test_when_lever_s_api_cannot_tell_the_archive_waits_for_review(
     assert item.state == ItemState.NEEDS_REVIEW
     assert item.message.startswith(said), item.message
     assert not hector.events.exists()
+
+
+class BrokenLeverApi(BaseHTTPRequestHandler):
+    """What a hostile or broken API could answer: a bad status line, a redirect to another
+    host, or an answer trickling in."""
+
+    def do_GET(self) -> None:
+        server = self.server
+        server.asked.append((self.path, self.headers.get("Authorization")))
+        if server.behaviour == "bad status line":
+            self.wfile.write(b"HTTP/1.1 abc garbage\r\n\r\n")
+        elif server.behaviour == "redirect":
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{server.elsewhere}/elsewhere")
+            self.end_headers()
+        elif server.behaviour == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(20):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.2)
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def broken_api(settings):
+    servers = []
+    for _ in range(2):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), BrokenLeverApi)
+        server.asked, server.behaviour = [], ""
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    servers[0].elsewhere = servers[1].server_port
+    settings.LEVER_API_URL = f"http://127.0.0.1:{servers[0].server_port}/v1"
+    settings.LEVER_API_ALLOW_PRIVATE = True
+    yield servers
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "said"),
+    [
+        ("bad status line", "Lever's API did not answer."),
+        ("redirect", "Lever's API answered 302."),
+        ("trickle", "Lever's API did not answer within 1 seconds."),
+    ],
+)
+def test_a_broken_or_hostile_lever_api_is_could_not_tell_never_a_500(
+    lever_with_key, broken_api, monkeypatch, behaviour, said
+):
+    from ats import lever_api
+
+    monkeypatch.setattr(lever_api, "DEADLINE", 1)
+    api, elsewhere = broken_api
+    api.behaviour = behaviour
+    response = post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW and item.lookup_note == said
+    # The API key never goes anywhere else.
+    assert elsewhere.asked == []
+
+
+def test_lever_s_api_is_asked_over_https_on_the_public_internet_only(
+    lever_api, lever_with_key, settings
+):
+    settings.LEVER_API_ALLOW_PRIVATE = False
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert InboundItem.objects.get().lookup_note == (
+        "LEVER_API_URL is not https: Lever's API was not asked."
+    )
+    InboundItem.objects.all().delete()
+    settings.LEVER_API_URL = f"https://127.0.0.1:{lever_api.server_port}/v1"  # loopback
+    body = lever_body("lever_candidate_archive_change.json", token="another")
+    post(lever_with_key.url_token, body)
+    assert InboundItem.objects.get().lookup_note == "Lever's API did not answer."
+    assert lever_api.asked == []
+
+
+def test_the_environment_s_proxy_is_not_used_for_lever_s_api(
+    lever_api, lever_with_key, monkeypatch, settings
+):
+    """A proxy from the environment would be handed the API key: the fake API plays the
+    proxy here, and is never asked."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{lever_api.server_port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    settings.LEVER_API_URL = "http://lever-api.invalid/v1"
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert InboundItem.objects.get().lookup_note == "Lever's API did not answer."
+    assert lever_api.asked == []
 
 
 def test_ids_that_are_not_lever_s_are_never_put_in_a_url(lever_api, lever_with_key):
