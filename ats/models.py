@@ -8,8 +8,9 @@
 - `ReasonMapping`: the organization's table from an ATS's reason text (or Lever's archive
   reason id) to one of our kinds and reasons. The rule a row must follow lives in `clean()`,
   so the form, the review list's "remember" and the admin all meet it.
-- `InboundItem`: one delivery that carried a rejection or an archive: its raw payload, what
-  was read from it, and what became of it (recorded, waiting for review, dismissed).
+- `InboundItem`: one delivery that carried a rejection or an archive: what was read from it,
+  what became of it (recorded, waiting for review, dismissed), and its raw payload while it
+  waits (dropped once it is recorded or dismissed: only what was read from it is kept).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from candidates.engine import MISSTEPS, Kind, reasons_for
-from candidates.models import Event, Organization, User
+from candidates.models import Candidate, Event, Organization, User
 
 
 class Vendor(models.TextChoices):
@@ -200,6 +201,11 @@ class InboundItem(models.Model):
     lookup_note = models.CharField(max_length=300, blank=True, default="")
     event = models.ForeignKey(
         Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Whom it was recorded on (whatever address the ATS sent): erasing them finds the item
+    # by this even after its event is deleted (services.erase_mentions).
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_by = models.ForeignKey(

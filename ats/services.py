@@ -570,8 +570,10 @@ def _record(item: InboundItem) -> InboundItem:
         return _needs_review(item, "Not recorded: " + " ".join(exc.messages))
     item.state = ItemState.RECORDED
     item.event = event
+    item.candidate = candidate
     item.message = ""
-    item.save(update_fields=["state", "event", "message"])
+    item.payload = {}  # done with: only what was read from it is kept
+    item.save(update_fields=["state", "event", "candidate", "message", "payload"])
     return item
 
 
@@ -640,11 +642,23 @@ def resolve(
             reason=reason,
         )
     item.event = _log(item, candidate=candidate, kind=kind, reason=reason, by=by)
+    item.candidate = candidate
     item.state = ItemState.RECORDED
     item.message = ""
+    item.payload = {}  # done with: only what was read from it is kept
     item.resolved_by = by
     item.resolved_at = timezone.now()
-    item.save(update_fields=["event", "state", "message", "resolved_by", "resolved_at"])
+    item.save(
+        update_fields=[
+            "event",
+            "candidate",
+            "state",
+            "message",
+            "payload",
+            "resolved_by",
+            "resolved_at",
+        ]
+    )
     return item
 
 
@@ -652,9 +666,10 @@ def resolve(
 def dismiss(*, item: InboundItem, by: User) -> InboundItem:
     item = _locked_waiting(item)
     item.state = ItemState.DISMISSED
+    item.payload = {}  # done with: only what was read from it is kept
     item.resolved_by = by
     item.resolved_at = timezone.now()
-    item.save(update_fields=["state", "resolved_by", "resolved_at"])
+    item.save(update_fields=["state", "payload", "resolved_by", "resolved_at"])
     return item
 
 
@@ -690,7 +705,9 @@ def erase_mentions(*, organization_id: int, candidate_id: int, emails) -> int:
     everything personal; one still waiting for review is dismissed."""
     addresses = [e.strip().lower() for e in emails if e and e.strip()]
     items = InboundItem.objects.filter(organization_id=organization_id).filter(
-        Q(event__candidate_id=candidate_id) | Q(candidate_email__in=addresses)
+        Q(candidate_id=candidate_id)
+        | Q(event__candidate_id=candidate_id)
+        | Q(candidate_email__in=addresses)
     )
     erased = 0
     for item in items.select_for_update(of=("self",)):

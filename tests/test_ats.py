@@ -964,6 +964,60 @@ def test_erasing_a_candidate_erases_the_deliveries_that_name_them(
     assert post_greenhouse(greenhouse, body).json()["message"] == "Already received."
 
 
+def test_erasing_finds_an_item_recorded_on_them_under_another_address(
+    org, greenhouse, hector, recruiter, org_admin
+):
+    """Resolved onto Hector from an address he does not have, its event deleted since: the
+    item still names him, and erasing him scrubs it."""
+    from candidates.privacy import erase_candidate
+
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["candidate"]["email_addresses"] = [
+        {"value": "hp.personal@example.org", "type": "personal"}
+    ]
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    item = InboundItem.objects.get()
+    services.resolve(
+        item=item,
+        kind=Kind.REJECTED,
+        reason=RejectionReason.SKILLS,
+        candidate_email=HECTOR,
+        remember=False,
+        by=recruiter,
+    )
+    item.refresh_from_db()
+    assert item.candidate == hector
+    candidate_services.event_delete(event=item.event, reason="logged twice", deleted_by=recruiter)
+    erase_candidate(candidate=hector, erased_by=org_admin, reason="asked")
+    item.refresh_from_db()
+    assert (item.candidate_name, item.candidate_email) == ("", "")
+    assert item.payload == {"erased": True}
+
+
+def test_the_raw_payload_is_dropped_once_an_item_is_recorded_or_dismissed(
+    org, greenhouse, hector, recruiter
+):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    waiting = InboundItem.objects.get()
+    assert waiting.payload == data  # kept while it waits: the review list may need it
+    data["payload"]["application"]["id"] = 999
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    services.dismiss(item=InboundItem.objects.get(key__contains=":999:"), by=recruiter)
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.SKILLS)
+    services.retry_waiting(organization=org)
+    assert sorted(InboundItem.objects.values_list("state", "payload")) == [
+        (ItemState.DISMISSED, {}),
+        (ItemState.RECORDED, {}),
+    ]
+    recorded = InboundItem.objects.get(state=ItemState.RECORDED)
+    assert (recorded.candidate, recorded.candidate_email, recorded.external_reason) == (
+        hector,
+        HECTOR,
+        "Too Junior",
+    )
+
+
 def test_greenhouses_default_reasons_are_one_click_away(org, greenhouse, hank, manager):
     """Greenhouse's default "They rejected us" reasons become missteps, "We rejected them"
     the employer's no; the button keeps rows already there and records what waited."""
@@ -1125,14 +1179,16 @@ def test_what_the_database_refuses_to_store_is_a_400_never_a_500(greenhouse, mon
 
 
 def test_nul_characters_are_stored_without_them(org, greenhouse, hector):
-    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
     data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
     data["payload"]["application"]["rejection_reason"]["name"] = "Too\u0000 Junior"
     data["payload"]["application"]["custom_fields"] = {"x": "a\u0000b"}
     assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
-    item = InboundItem.objects.get()
-    assert item.state == ItemState.RECORDED
+    item = InboundItem.objects.get()  # waiting (its reason is not mapped): payload kept
+    assert item.state == ItemState.NEEDS_REVIEW and item.external_reason == "Too Junior"
     assert item.payload["payload"]["application"]["custom_fields"] == {"x": "ab"}
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    services.retry_waiting(organization=org)
+    assert InboundItem.objects.get().state == ItemState.RECORDED
 
 
 def test_a_backslash_before_u0000_is_text_not_a_nul(org, greenhouse, hector):
