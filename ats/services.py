@@ -41,6 +41,7 @@ from candidates.models import (
     Candidate,
     CandidateAddress,
     Client,
+    Event,
     EventSource,
     Job,
     Organization,
@@ -542,6 +543,29 @@ def _date_problem(item: InboundItem) -> str:
     return ""
 
 
+def _probably_recorded(item: InboundItem, candidate: Candidate, kind: str) -> Event | None:
+    """An event of this kind on this candidate that day, for the same job (the title at the
+    source's client, without case) or for no job, recorded not by the ATS: a member recorded
+    it by hand before the ATS said so. Recording it again would count one rejection (or
+    misstep) twice."""
+    same_job = Q(job__isnull=True)
+    if item.job_title and item.source.client_name:
+        same_job |= Q(
+            job__title__iexact=item.job_title.strip(),
+            job__client__name__iexact=item.source.client_name.strip(),
+        )
+    elif not item.job_title:
+        same_job = Q()  # the ATS named no job: any job that day
+    return (
+        Event.objects.select_related("job")
+        .filter(same_job, candidate=candidate, kind=kind, occurred_on=item.occurred_on)
+        # The ATS's own events are told apart by their keys (another application is another
+        # rejection); only one recorded otherwise (the forms, the import, the API) is doubted.
+        .exclude(source=EventSource.ATS)
+        .first()
+    )
+
+
 def _record(item: InboundItem) -> InboundItem:
     """Record the item's event if everything needed is known; else say what is missing."""
     wrong_date = _date_problem(item)
@@ -564,6 +588,15 @@ def _record(item: InboundItem) -> InboundItem:
         else:
             why = "The delivery has no email address: say who the candidate is."
         return _needs_review(item, why)
+    already = _probably_recorded(item, candidate, mapping.kind)
+    if already is not None:
+        return _needs_review(
+            item,
+            f"Probably recorded already: {candidate.name} has a {mapping.kind.replace('_', ' ')} "
+            f"on {item.occurred_on.isoformat()}"
+            + (f" ({already.job.title})" if already.job_id else "")
+            + ". Dismiss this one, or record it if it is another.",
+        )
     try:
         event = _log(item, candidate=candidate, kind=mapping.kind, reason=mapping.reason, by=None)
     except ValidationError as exc:

@@ -590,6 +590,37 @@ def test_deliveries_at_once_for_a_new_client_and_job_make_each_once(org, greenho
     assert Event.objects.filter(source=EventSource.ATS).count() == len(bodies)
 
 
+@pytest.mark.parametrize("by_hand_job", ["none", "the same", "another"])
+def test_an_event_recorded_by_hand_already_sends_the_delivery_to_review(
+    org, greenhouse, hector, recruiter, by_hand_job
+):
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    client = candidate_services.client_create(organization=org, name="Acme")
+    jobs = {
+        "none": None,
+        "the same": candidate_services.job_create(
+            organization=org, client=client, title="DESIGNER"
+        ),
+        "another": candidate_services.job_create(organization=org, client=client, title="Painter"),
+    }
+    candidate_services.event_log(
+        candidate=hector,
+        kind=Kind.WITHDREW,
+        occurred_on=date(2026, 11, 11),
+        reason=Reason.CHANGE_OF_HEART,
+        job=jobs[by_hand_job],
+        recorded_by=recruiter,
+    )
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    item = InboundItem.objects.get()
+    if by_hand_job == "another":
+        assert item.state == ItemState.RECORDED and hector.events.count() == 2
+    else:
+        assert item.state == ItemState.NEEDS_REVIEW
+        assert item.message.startswith("Probably recorded already: Hector Porter has a withdrew")
+        assert hector.events.count() == 1
+
+
 def test_dismissing_records_nothing(greenhouse, hector, recruiter):
     post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
     item = InboundItem.objects.get()
