@@ -21,6 +21,7 @@ member says who the candidate is; the archive reason's id can be mapped like any
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -94,7 +95,11 @@ def source_create(
     signature_token: str = "",
     lever_api_key: str = "",
     by: User | None = None,
+    submission: uuid.UUID | None = None,
 ) -> NewSource:
+    """A new source. `submission`: the form's key (candidates.forms.SubmittedOnce): the same
+    form posted again (the browser's reload of the answer) raises AlreadySaved and makes
+    nothing."""
     if vendor not in Vendor.values:
         raise ValidationError({"vendor": "Choose Greenhouse or Lever."})
     signature_token = (signature_token or "").strip()
@@ -106,6 +111,7 @@ def source_create(
     if vendor == Vendor.GREENHOUSE:
         signature_token = lever_api_key = ""  # Greenhouse's secret is ours, derived (tokens.py)
     Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk").first()
+    candidate_services.claim_submission(organization_id=organization.pk, key=submission)
     live = InboundSource.objects.filter(organization=organization, revoked_at__isnull=True)
     if live.count() >= MAX_LIVE_SOURCES:
         raise ValidationError(f"{MAX_LIVE_SOURCES} sources already: revoke one you do not use.")

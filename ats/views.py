@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from candidates import services as candidate_services
 from candidates.access import ADMINS, DECIDERS, RECORDERS, get_for_org, member_required, org_of
 
 from . import selectors, services, tokens
@@ -80,6 +81,7 @@ def inbound(request: HttpRequest, token: str) -> HttpResponse:
 # --- Sources (admins) ---------------------------------------------------------------------
 
 
+@never_cache
 @member_required(*ADMINS)
 @require_http_methods(["GET", "POST"])
 def source_list(request: HttpRequest) -> HttpResponse:
@@ -90,6 +92,15 @@ def source_list(request: HttpRequest) -> HttpResponse:
             made = services.source_create(
                 organization=org_of(request), by=request.user, **form.cleaned_data
             )
+        except candidate_services.AlreadySaved:
+            # The answer reloaded (F5 posts the form again): nothing more is made, and the
+            # URL and secret, shown once, are not shown again.
+            messages.info(
+                request,
+                "This connection was made already: its URL and secret were shown when it "
+                "was made. Revoke it and make another if they are lost.",
+            )
+            return redirect("ats:sources")
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -97,11 +108,17 @@ def source_list(request: HttpRequest) -> HttpResponse:
             form = SourceForm()
     # From SITE_URL, as every link the app hands out: never from the request's Host header.
     url = settings.SITE_URL + reverse("ats:inbound", args=[made.url_token]) if made else ""
-    return render(
+    response = render(
         request,
         "ats/sources.html",
         {"form": form, "sources": selectors.sources(org_of(request)), "made": made, "url": url},
     )
+    # The answer may hold the URL token and the secret: no cache keeps it (never_cache), and
+    # no Referer leaves for another site. Same-origin rather than no-referrer: with
+    # no-referrer the browser posts this page's forms with `Origin: null`, which Django's
+    # CSRF check refuses (outreach/views.py says the same).
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_POST

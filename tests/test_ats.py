@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -935,6 +936,23 @@ def test_the_sources_page_shows_the_url_and_secret_once(org_admin, recruiter):
     )
     assert "Paste the signature token" in refused.content.decode()
     assert logged_in(recruiter).get(reverse("ats:sources")).status_code == 403
+
+
+def test_the_sources_answer_is_never_cached_and_a_reload_makes_nothing_more(org_admin):
+    http = logged_in(org_admin)
+    key = str(uuid.uuid4())
+    form = {"vendor": "greenhouse", "name": "Acme GH", "client_name": "Acme", "submission": key}
+    first = http.post(reverse("ats:sources"), form)
+    made = first.context["made"]
+    assert "no-store" in first["Cache-Control"] and first["Referrer-Policy"] == "same-origin"
+    shown = http.get(reverse("ats:sources"))
+    assert "no-store" in shown["Cache-Control"] and 'name="submission"' in shown.content.decode()
+    # The browser's reload of the answer posts the same form again.
+    again = http.post(reverse("ats:sources"), form, follow=True)
+    page = again.content.decode()
+    assert "This connection was made already" in page
+    assert made.url_token not in page and made.secret not in page
+    assert InboundSource.objects.count() == 1
 
 
 def test_revoking_stops_the_url(greenhouse, org_admin):
