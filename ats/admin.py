@@ -18,6 +18,11 @@ class ReasonMappingAdmin(admin.ModelAdmin):
     search_fields = ("external_reason",)
     fields = ("organization", "vendor", "external_reason", "kind", "reason")
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # As on the table's page: what waited for this row is tried again.
+        services.retry_waiting(organization=obj.organization)
+
 
 @admin.register(InboundSource)
 class InboundSourceAdmin(admin.ModelAdmin):

@@ -428,15 +428,36 @@ def _with_lever_facts(source: InboundSource, data: dict[str, Any], rejection):
     )
 
 
-def _mapping_of(item: InboundItem) -> ReasonMapping | None:
-    """The row for the item's reason; for Lever, its archive reason's id as well (a row made
-    before the source had an API key, or from a delivery the API could not complete)."""
-    found = mapping_for(item.organization_id, item.vendor, item.external_reason)
-    if found is None and item.vendor == Vendor.LEVER and isinstance(item.payload, dict):
+def _reasons_of(item: InboundItem) -> list[str]:
+    """What the item's reason is looked up by: its text; for Lever, its archive reason's id
+    as well (a row made before the source had an API key, or from a delivery the API could
+    not complete)."""
+    reasons = [item.external_reason]
+    if item.vendor == Vendor.LEVER and isinstance(item.payload, dict):
         _, reason_id = _lever_ids(item.payload)
         if reason_id and reason_key(reason_id) != reason_key(item.external_reason):
-            found = mapping_for(item.organization_id, item.vendor, reason_id)
-    return found
+            reasons.append(reason_id)
+    return reasons
+
+
+def _mapping_of(item: InboundItem) -> ReasonMapping | None:
+    """The row for the item's reason (`_reasons_of`, in that order)."""
+    for reason in _reasons_of(item):
+        found = mapping_for(item.organization_id, item.vendor, reason)
+        if found is not None:
+            return found
+    return None
+
+
+def mapping_among(rows: list[ReasonMapping], item: InboundItem) -> ReasonMapping | None:
+    """`_mapping_of` over rows read already (the review page reads the table once)."""
+    known = {(row.vendor, row.key): row for row in rows}
+    for reason in _reasons_of(item):
+        key = reason_key(reason)
+        found = known.get((item.vendor, key)) or known.get(("", key))
+        if found is not None:
+            return found
+    return None
 
 
 def find_candidate(organization_id: int, email: str) -> Candidate | None:

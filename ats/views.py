@@ -22,7 +22,7 @@ from candidates.access import ADMINS, DECIDERS, RECORDERS, get_for_org, member_r
 
 from . import selectors, services, tokens
 from .forms import MappingForm, ResolveForm, SourceForm
-from .models import InboundItem, InboundSource, ReasonMapping, reason_key
+from .models import InboundItem, InboundSource, ReasonMapping
 
 log = logging.getLogger(__name__)
 
@@ -217,12 +217,10 @@ def mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def review(request: HttpRequest) -> HttpResponse:
     organization = org_of(request)
     page = selectors.review_page(organization)
-    known = {(m.vendor, m.key): m for m in selectors.mappings(organization)}
+    table = selectors.mappings(organization)
     rows = []
     for item in page["items"]:
-        mapping = known.get((item.vendor, reason_key(item.external_reason))) or known.get(
-            ("", reason_key(item.external_reason))
-        )
+        mapping = services.mapping_among(table, item)
         initial = {"candidate_email": item.candidate_email}
         if mapping is not None:
             initial.update(kind=mapping.kind, reason=mapping.reason)
@@ -244,7 +242,17 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "Not recorded: " + " ".join(exc.messages))
     else:
-        messages.success(request, "Recorded.")
+        # "Remember" may have added a row: what waited for it is tried again, as when a row
+        # is added on the table's page.
+        recorded = (
+            services.retry_waiting(organization=org_of(request))
+            if form.cleaned_data["remember"]
+            else 0
+        )
+        messages.success(
+            request,
+            "Recorded." + (f" {recorded} waiting item(s) recorded with it." if recorded else ""),
+        )
     return redirect("ats:review")
 
 

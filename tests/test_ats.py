@@ -622,6 +622,60 @@ def test_an_event_recorded_by_hand_already_sends_the_delivery_to_review(
         assert hector.events.count() == 1
 
 
+def test_a_row_added_in_the_admin_or_by_remember_records_what_waited_for_it(
+    org, greenhouse, hector, hank, recruiter, admin_client
+):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())  # Hector's, "Too Junior"
+    data["payload"]["application"]["id"] = 999
+    data["payload"]["application"]["candidate"]["email_addresses"] = [{"value": HANK}]
+    post_greenhouse(greenhouse, json.dumps(data).encode())  # Hank's, "Too Junior"
+    first = InboundItem.objects.get(candidate_email=HECTOR)
+    prefix = f"i{first.pk}-"
+    logged_in(recruiter).post(
+        reverse("ats:resolve", args=[first.pk]),
+        {
+            prefix + "candidate_email": HECTOR,
+            prefix + "kind": Kind.REJECTED,
+            prefix + "reason": RejectionReason.SKILLS,
+            prefix + "remember": "on",
+        },
+    )
+    assert InboundItem.objects.get(candidate_email=HANK).state == ItemState.RECORDED
+    # The admin's door: a row for another reason records what waited for it.
+    data["payload"]["application"]["id"] = 1000
+    data["payload"]["application"]["rejection_reason"]["name"] = "Overqualified"
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    admin_client.post(
+        reverse("admin:ats_reasonmapping_add"),
+        {
+            "organization": org.pk,
+            "vendor": "",
+            "external_reason": "overqualified",
+            "kind": Kind.REJECTED,
+            "reason": RejectionReason.EXPERIENCE,
+        },
+    )
+    assert not InboundItem.objects.filter(state=ItemState.NEEDS_REVIEW).exists()
+    assert hank.events.count() == 2
+
+
+def test_the_review_page_prefills_from_a_row_keyed_on_lever_s_reason_id(
+    org, lever_api, lever_with_key, recruiter
+):
+    """With an API key the item's reason is Lever's text; a row keyed on the reason's id
+    still maps it (as recording does), and the review page offers that row."""
+    mapped(org, LEVER_REASON, Kind.WITHDREW, Reason.COMPETING_OFFER, vendor=Vendor.LEVER)
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW and item.external_reason == "Underqualified"
+    ((_, form),) = logged_in(recruiter).get(reverse("ats:review")).context["rows"]
+    assert (form.initial["kind"], form.initial["reason"]) == (
+        Kind.WITHDREW,
+        Reason.COMPETING_OFFER,
+    )
+
+
 def test_dismissing_records_nothing(greenhouse, hector, recruiter):
     post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
     item = InboundItem.objects.get()
