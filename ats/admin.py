@@ -1,7 +1,8 @@
 """The platform admin's view of the ATS tables. A mapping row is saved through the same
 rule as the pages' (ReasonMapping.clean, run by the admin's form); sources are made on the
 ATS connections page only (their URL and secret are shown once there), so the admin lists
-them and can revoke, never shows a secret."""
+them and can revoke, never shows a secret. Neither a source nor a delivery is deleted here:
+the deliveries' keys are what make an ATS's replay a replay."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ class InboundSourceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a source would delete its deliveries, and with them the keys that make
+        # an ATS's replay a replay: revoke it instead.
+        return False
+
     @admin.action(description="Revoke the selected sources")
     def revoke(self, request, queryset) -> None:
         revoked = sum(services.source_revoke(source=source) for source in queryset)
@@ -48,4 +54,9 @@ class InboundItemAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in InboundItem._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An item's key is what makes the ATS's replay a replay: deleted, the rejection
+        # would be recorded again. Dismiss it from the review list instead.
         return False

@@ -1593,6 +1593,17 @@ def test_resolving_never_adds_a_probable_duplicate(org, greenhouse, recruiter):
     assert existing.events.get().kind == Kind.REJECTED
 
 
+def test_the_admin_deletes_no_source_and_no_delivery(admin_client, greenhouse):
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    item = InboundItem.objects.get()
+    for name, pk in (("inboundsource", greenhouse.source.pk), ("inbounditem", item.pk)):
+        assert admin_client.get(reverse(f"admin:ats_{name}_delete", args=[pk])).status_code == 403
+        assert admin_client.post(reverse(f"admin:ats_{name}_delete", args=[pk]), {"post": "yes"})
+        changelist = admin_client.get(reverse(f"admin:ats_{name}_changelist"))
+        assert "delete_selected" not in changelist.content.decode()
+    assert InboundSource.objects.count() == 1 and InboundItem.objects.count() == 1
+
+
 def test_the_admin_revokes_through_the_service(admin_client, greenhouse):
     response = admin_client.post(
         reverse("admin:ats_inboundsource_changelist"),
