@@ -594,7 +594,17 @@ def _probably_recorded(item: InboundItem, candidate: Candidate, kind: str) -> Ev
 
 
 def _record(item: InboundItem) -> InboundItem:
-    """Record the item's event if everything needed is known; else say what is missing."""
+    """Record the item's event if everything needed is known; else say what is missing.
+    Only an item still waiting, as the database says under a lock (the caller's copy may be
+    stale: a member may have resolved or dismissed it since it was read)."""
+    still_waiting = (
+        InboundItem.objects.select_for_update()
+        .filter(pk=item.pk, state=ItemState.NEEDS_REVIEW)
+        .values_list("pk", flat=True)
+    )
+    if not still_waiting:
+        item.refresh_from_db()
+        return item
     wrong_date = _date_problem(item)
     if wrong_date:
         return _needs_review(item, wrong_date)

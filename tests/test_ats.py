@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
@@ -521,6 +521,25 @@ def test_retrying_skips_an_item_a_member_resolved_meanwhile(
     monkeypatch.setattr(services, "_record", record_and_meanwhile_resolve)
     assert services.retry_waiting(organization=org) == 1
     assert sorted(hector.events.values_list("kind", flat=True)) == [Kind.REJECTED, Kind.WITHDREW]
+
+
+def test_recording_a_stale_copy_of_an_item_dealt_with_records_nothing(
+    org, greenhouse, hector, recruiter
+):
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    stale = InboundItem.objects.select_related("source__organization").get()
+    services.resolve(
+        item=InboundItem.objects.get(),
+        kind=Kind.REJECTED,
+        reason=RejectionReason.SKILLS,
+        candidate_email=HECTOR,
+        remember=False,
+        by=recruiter,
+    )
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    with transaction.atomic():
+        assert services._record(stale).state == ItemState.RECORDED
+    assert list(hector.events.values_list("kind", flat=True)) == [Kind.REJECTED]
 
 
 @pytest.mark.skipif(not POSTGRES, reason="two connections at once: PostgreSQL's")
