@@ -8,6 +8,9 @@
 - `ReasonMapping`: the organization's table from an ATS's reason text (or Lever's archive
   reason id) to one of our kinds and reasons. The rule a row must follow lives in `clean()`,
   so the form, the review list's "remember" and the admin all meet it.
+- `LeverToken`: each Lever delivery's `token`, taken once per source and kept as long as its
+  signed `triggeredAt` could be accepted (Lever signs nothing else: this is what refuses a
+  captured delivery sent again).
 - `InboundItem`: one delivery that carried a rejection or an archive: what was read from it,
   what became of it (recorded, waiting for review, dismissed), and its raw payload while it
   waits (dropped once it is recorded or dismissed: only what was read from it is kept).
