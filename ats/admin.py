@@ -1,7 +1,8 @@
 """The platform admin's view of the ATS tables. A mapping row is saved through the same
 rule as the pages' (ReasonMapping.clean, run by the admin's form); sources are made on the
 ATS connections page only (their URL and secret are shown once there), so the admin lists
-them and can revoke, never shows a secret."""
+them and can revoke, never shows a secret. Neither a source nor a delivery is deleted here:
+the deliveries' keys are what make an ATS's replay a replay."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ class ReasonMappingAdmin(admin.ModelAdmin):
     search_fields = ("external_reason",)
     fields = ("organization", "vendor", "external_reason", "kind", "reason")
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # As on the table's page: what waited for this row is tried again.
+        services.retry_waiting(organization=obj.organization)
+
 
 @admin.register(InboundSource)
 class InboundSourceAdmin(admin.ModelAdmin):
@@ -28,6 +34,11 @@ class InboundSourceAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a source would delete its deliveries, and with them the keys that make
+        # an ATS's replay a replay: revoke it instead.
         return False
 
     @admin.action(description="Revoke the selected sources")
@@ -43,4 +54,9 @@ class InboundItemAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in InboundItem._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An item's key is what makes the ATS's replay a replay: deleted, the rejection
+        # would be recorded again. Dismiss it from the review list instead.
         return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from candidates.forms import SubmittedOnce
 from candidates.models import MISSTEP_REASON_CHOICES, REJECTION_REASON_CHOICES
 
 from .models import MAPPABLE_KIND_CHOICES, Vendor, check_kind_and_reason
@@ -30,7 +31,7 @@ class KindReasonMixin:
         return data
 
 
-class SourceForm(forms.Form):
+class SourceForm(SubmittedOnce):
     vendor = forms.ChoiceField(choices=Vendor.choices)
     name = forms.CharField(max_length=100, help_text="For you: e.g. “Careers site”.")
     client_name = forms.CharField(

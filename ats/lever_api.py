@@ -14,27 +14,30 @@ Authentication is HTTP Basic with the API key as the username and no password. L
 answer is the truth: when the opportunity is not archived for the reason the webhook said
 (the webhook's data is not covered by its signature), nothing of it is used.
 
-Every failure (no answer within the timeout, a refusal, an answer of another shape) is a
-`Unavailable` with words for the review list; the delivery then waits for review, as it does
-without a key.
+Every failure (no complete answer within DEADLINE, a refusal, a redirect, a broken answer,
+one of another shape, LEVER_API_URL not https) is a `Unavailable` with words for the review
+list; the delivery then waits for review, as it does without a key. Never a 500.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-import urllib.error
-import urllib.request
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from requests_hardened import Config, HTTPSession
 
 from . import vendors
 
-TIMEOUT_SECONDS = 5
+TIMEOUT = (3, 5)  # seconds to connect, and between two reads
+DEADLINE = 5  # seconds for a whole read: connecting, asking, the answer read
 MAX_ANSWER = 1_000_000
+USER_AGENT = "Recovery-ATS/1"
 # Lever's ids are UUIDs; anything else is never put into a URL.
 _ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
@@ -49,25 +52,78 @@ class Facts:
     email: str
     reason_text: str
     archived_at: datetime  # Lever's own, not the webhook's
+    archived_key: str  # Lever's own archivedAt, as the item's key holds it
+
+
+def session() -> HTTPSession:
+    """A session for one read, hardened as the webhooks' (webhooks/delivery.py): redirects
+    are never followed (the API key would go along to wherever they point), nothing from the
+    environment (proxies, ~/.netrc) applies, and the address is checked against private,
+    loopback and link-local ones unless LEVER_API_ALLOW_PRIVATE (the tests' fake)."""
+    http = HTTPSession(
+        Config(
+            ip_filter_enable=not settings.LEVER_API_ALLOW_PRIVATE,
+            ip_filter_allow_loopback_ips=False,
+            never_redirect=True,
+            default_timeout=TIMEOUT,
+            user_agent_override=USER_AGENT,
+        )
+    )
+    http.trust_env = False
+    return http
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One GET: the status and the answer, read no further than MAX_ANSWER + 1 bytes."""
+    with session() as http, http.get(url, headers=headers, stream=True) as answer:
+        body = b""
+        for chunk in answer.iter_content(chunk_size=65536):
+            body += chunk
+            if len(body) > MAX_ANSWER:
+                break
+        return answer.status_code, body
+
+
+def _fetch_within_deadline(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """`_fetch` with a deadline for the whole read (requests' timeouts bound each read only:
+    an answer trickling in would hold the webhook's request as long as it liked). The read
+    runs in a thread of its own, abandoned at the deadline, as webhooks/delivery.py's post."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["answer"] = _fetch(url, headers)
+        except BaseException as exc:  # handed to the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, name="lever-api-get", daemon=True)
+    thread.start()
+    thread.join(DEADLINE)
+    if thread.is_alive():
+        raise Unavailable(f"Lever's API did not answer within {DEADLINE} seconds.")
+    if "error" in result:
+        raise result["error"]
+    return result["answer"]
 
 
 def _get(api_key: str, path: str) -> dict[str, Any]:
+    base = settings.LEVER_API_URL.rstrip("/")
+    if urlsplit(base).scheme != "https" and not settings.LEVER_API_ALLOW_PRIVATE:
+        raise Unavailable("LEVER_API_URL is not https: Lever's API was not asked.")
     credentials = base64.b64encode(f"{api_key}:".encode()).decode()
-    request = urllib.request.Request(  # noqa: S310 (the base URL is a setting, https)
-        settings.LEVER_API_URL.rstrip("/") + path,
-        headers={"Authorization": f"Basic {credentials}", "Accept": "application/json"},
-    )
+    headers = {"Authorization": f"Basic {credentials}", "Accept": "application/json"}
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
-            body = answer.read(MAX_ANSWER + 1)
-    except urllib.error.HTTPError as exc:
-        if exc.code in (401, 403):
-            raise Unavailable("Lever's API refused the API key.") from exc
-        if exc.code == 404:
-            raise Unavailable("Lever's API does not know this opportunity or reason.") from exc
-        raise Unavailable(f"Lever's API answered {exc.code}.") from exc
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        status, body = _fetch_within_deadline(base + path, headers)
+    except Unavailable:
+        raise
+    except Exception as exc:
         raise Unavailable("Lever's API did not answer.") from exc
+    if status in (401, 403):
+        raise Unavailable("Lever's API refused the API key.")
+    if status == 404:
+        raise Unavailable("Lever's API does not know this opportunity or reason.")
+    if status != 200:
+        raise Unavailable(f"Lever's API answered {status}.")
     if len(body) > MAX_ANSWER:
         raise Unavailable("Lever's API answered more than an opportunity.")
     try:
@@ -98,6 +154,7 @@ def facts(api_key: str, opportunity_id: str, reason_id: str) -> Facts:
             email=email.lower(),
             reason_text=vendors.text(reason.get("text")),
             archived_at=vendors.millis_moment(archived.get("archivedAt")),
+            archived_key=vendors.millis_key(archived.get("archivedAt")),
         )
     except vendors.Malformed as exc:
         raise Unavailable("Lever's API answered in another shape.") from exc

@@ -8,8 +8,12 @@
 - `ReasonMapping`: the organization's table from an ATS's reason text (or Lever's archive
   reason id) to one of our kinds and reasons. The rule a row must follow lives in `clean()`,
   so the form, the review list's "remember" and the admin all meet it.
-- `InboundItem`: one delivery that carried a rejection or an archive: its raw payload, what
-  was read from it, and what became of it (recorded, waiting for review, dismissed).
+- `LeverToken`: each Lever delivery's `token`, taken once per source and kept as long as its
+  signed `triggeredAt` could be accepted (Lever signs nothing else: this is what refuses a
+  captured delivery sent again).
+- `InboundItem`: one delivery that carried a rejection or an archive: what was read from it,
+  what became of it (recorded, waiting for review, dismissed), and its raw payload while it
+  waits (dropped once it is recorded or dismissed: only what was read from it is kept).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from candidates.engine import MISSTEPS, Kind, reasons_for
-from candidates.models import Event, Organization, User
+from candidates.models import Candidate, Event, Organization, User
 
 
 class Vendor(models.TextChoices):
@@ -91,6 +95,27 @@ class InboundSource(models.Model):
         return self.revoked_at is None
 
 
+class LeverToken(models.Model):
+    """A Lever delivery's `token`, once used. Lever signs only `token` + `triggeredAt`, so a
+    captured delivery could be sent again with other data: a token is taken once per source,
+    and a `triggeredAt` older than `services.LEVER_WINDOW` is refused, so rows older than
+    that window can go (`services.receive` prunes them)."""
+
+    source = models.ForeignKey(InboundSource, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the token as Lever sent it (any length in, a fixed width stored).
+    token_hash = models.CharField(max_length=64)
+    triggered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "token_hash"], name="ats_lever_token_once"),
+        ]
+        indexes = [models.Index(fields=["triggered_at"])]
+
+    def __str__(self) -> str:
+        return f"Lever token {self.token_hash[:12]}…"
+
+
 class ReasonMapping(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(
@@ -132,6 +157,17 @@ class ReasonMapping(models.Model):
         self.key = reason_key(self.external_reason)
         if not self.key:
             raise ValidationError({"external_reason": "Say which reason of the ATS this is."})
+        # Compared without case, a reason can grow ("ß" is "ss"): what is looked up must fit
+        # its column, whichever door the row comes through.
+        limit = self._meta.get_field("key").max_length
+        if len(self.key) > limit:
+            raise ValidationError(
+                {
+                    "external_reason": f"This reason is too long to be in the table: compared "
+                    f"without case it takes {len(self.key)} characters, and at most {limit} "
+                    "fit. Shorten it."
+                }
+            )
         check_kind_and_reason(self.kind, self.reason)
         if self.organization_id is not None:
             clash = ReasonMapping.objects.filter(
@@ -152,7 +188,8 @@ class InboundItem(models.Model):
     source = models.ForeignKey(InboundSource, on_delete=models.CASCADE, related_name="items")
     vendor = models.CharField(max_length=20, choices=Vendor.choices)
     # What makes a replay the same delivery (ats/vendors.py): a second delivery with the same
-    # key is acknowledged and writes nothing.
+    # key, through any source of the organization for this vendor, is acknowledged and writes
+    # nothing.
     key = models.CharField(max_length=200)
     payload = models.JSONField()
     candidate_email = models.CharField(max_length=254, blank=True, default="")
@@ -168,6 +205,11 @@ class InboundItem(models.Model):
     event = models.ForeignKey(
         Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Whom it was recorded on (whatever address the ATS sent): erasing them finds the item
+    # by this even after its event is deleted (services.erase_mentions).
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -177,7 +219,11 @@ class InboundItem(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "key"], name="ats_item_unique_delivery"),
+            # Per organization and vendor, not per source: a source made again (after a
+            # SECRET_KEY rotation) receives the same rejections, which stay replays.
+            models.UniqueConstraint(
+                fields=["organization", "vendor", "key"], name="ats_item_unique_delivery_org"
+            ),
             models.CheckConstraint(
                 condition=models.Q(state__in=ItemState.values), name="ats_item_state_valid"
             ),

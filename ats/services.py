@@ -21,23 +21,28 @@ member says who the candidate is; the archive reason's id can be mapped like any
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from candidates import services as candidate_services
 from candidates.access import may_record_kind
+from candidates.clock import latest_date
 from candidates.duplicates import duplicates_for_new
 from candidates.engine import Kind, Reason, RejectionReason
+from candidates.forms import EARLIEST_DATE
 from candidates.models import (
     Candidate,
     CandidateAddress,
     Client,
+    Event,
     EventSource,
     Job,
     Organization,
@@ -49,6 +54,7 @@ from .models import (
     InboundItem,
     InboundSource,
     ItemState,
+    LeverToken,
     ReasonMapping,
     Vendor,
     check_kind_and_reason,
@@ -58,6 +64,15 @@ from .models import (
 log = logging.getLogger(__name__)
 
 MAX_LIVE_SOURCES = 20
+# Lever signs only a delivery's `token` and `triggeredAt`. A delivery triggered longer ago
+# than this (or later than LEVER_SKEW from now) is refused, and each token is taken once per
+# source: a captured delivery cannot be sent again, with its data changed or not. A day
+# covers Lever's retries of a delivery our endpoint failed to take (they come within hours);
+# a token is kept as long as its triggeredAt could still be accepted, then pruned.
+LEVER_WINDOW = timedelta(hours=24)
+LEVER_SKEW = timedelta(minutes=5)
+# How many waiting items one retry_waiting tries (oldest first).
+RETRY_BATCH = 500
 
 
 # --- Sources ------------------------------------------------------------------------------
@@ -80,7 +95,11 @@ def source_create(
     signature_token: str = "",
     lever_api_key: str = "",
     by: User | None = None,
+    submission: uuid.UUID | None = None,
 ) -> NewSource:
+    """A new source. `submission`: the form's key (candidates.forms.SubmittedOnce): the same
+    form posted again (the browser's reload of the answer) raises AlreadySaved and makes
+    nothing."""
     if vendor not in Vendor.values:
         raise ValidationError({"vendor": "Choose Greenhouse or Lever."})
     signature_token = (signature_token or "").strip()
@@ -92,6 +111,7 @@ def source_create(
     if vendor == Vendor.GREENHOUSE:
         signature_token = lever_api_key = ""  # Greenhouse's secret is ours, derived (tokens.py)
     Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk").first()
+    candidate_services.claim_submission(organization_id=organization.pk, key=submission)
     live = InboundSource.objects.filter(organization=organization, revoked_at__isnull=True)
     if live.count() >= MAX_LIVE_SOURCES:
         raise ValidationError(f"{MAX_LIVE_SOURCES} sources already: revoke one you do not use.")
@@ -231,7 +251,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Received:
-    item: InboundItem | None  # None: acknowledged and ignored
+    item: InboundItem | None  # None: acknowledged and ignored (or a replay not looked up)
     replay: bool = False
 
 
@@ -250,9 +270,62 @@ def _verified_payload(source: InboundSource, headers: dict[str, str], body: byte
     return data
 
 
+def _fresh_lever_moment(data: dict[str, Any]) -> datetime:
+    """The delivery's signed `triggeredAt`, refused when outside the window."""
+    try:
+        triggered = vendors.lever_triggered_at(data)
+    except vendors.Malformed as exc:
+        raise Refused(400, str(exc)) from exc
+    now = timezone.now()
+    if not now - LEVER_WINDOW <= triggered <= now + LEVER_SKEW:
+        raise Refused(400, "The delivery was triggered too long ago (or in the future).")
+    return triggered
+
+
+def _lever_token_hash(data: dict[str, Any]) -> str:
+    return tokens.hash_of(str(data.get("token")))
+
+
+def _lever_token_used(source: InboundSource, data: dict[str, Any]) -> bool:
+    return LeverToken.objects.filter(source=source, token_hash=_lever_token_hash(data)).exists()
+
+
+def _take_lever_token(source: InboundSource, data: dict[str, Any], triggered: datetime) -> bool:
+    """Take the delivery's token for good (in the caller's transaction: a failure to store
+    the item gives it back); False when it was taken already."""
+    LeverToken.objects.filter(triggered_at__lt=timezone.now() - LEVER_WINDOW).delete()
+    try:
+        with transaction.atomic():
+            LeverToken.objects.create(
+                source=source, token_hash=_lever_token_hash(data), triggered_at=triggered
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _dated_from_signed_time(rejection, triggered: datetime):
+    """Without an API key the webhook's `archivedAt` is all there is, and it is not signed:
+    it is believed only when it comes before the signed `triggeredAt`, within the window;
+    otherwise the item is dated from `triggeredAt`."""
+    if triggered - LEVER_WINDOW <= rejection.occurred_at <= triggered + LEVER_SKEW:
+        return rejection
+    return replace(rejection, occurred_at=triggered)
+
+
+def _delivered(source: InboundSource, key: str):
+    """The item stored under this key by any source of the organization for this vendor: a
+    source made again (after a SECRET_KEY rotation, docs/ats.md) gets the same deliveries,
+    which must stay replays."""
+    return InboundItem.objects.filter(
+        organization_id=source.organization_id, vendor=source.vendor, key=key
+    )
+
+
 def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> Received:
     data = _verified_payload(source, headers, body)
     parse = vendors.greenhouse_parse if source.vendor == Vendor.GREENHOUSE else vendors.lever_parse
+    triggered = _fresh_lever_moment(data) if source.vendor == Vendor.LEVER else None
     try:
         rejection = parse(data)
     except vendors.Malformed as exc:
@@ -260,15 +333,46 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
     if rejection is None:
         return Received(item=None)
     lookup_note = ""
-    if source.vendor == Vendor.LEVER and source.lever_api_key:
+    if triggered is not None and source.lever_api_key:
         # Asked before the transaction (no lock held while Lever answers), and only for a
         # delivery not seen yet.
-        seen = InboundItem.objects.filter(source=source, key=rejection.key).first()
+        if _lever_token_used(source, data):
+            return Received(item=None, replay=True)
+        seen = _delivered(source, rejection.key).first()
         if seen is not None:
             return Received(item=seen, replay=True)
         rejection, lookup_note = _with_lever_facts(source, data, rejection)
+        if lookup_note:
+            rejection = _dated_from_signed_time(rejection, triggered)
+    elif triggered is not None:
+        rejection = _dated_from_signed_time(rejection, triggered)
+    try:
+        # The day it happened as the app counts days (clock.today: the server's time zone),
+        # not UTC's.
+        occurred_on = timezone.localdate(rejection.occurred_at, timezone.get_default_timezone())
+    except (OverflowError, ValueError) as exc:  # 9999-12-31T23:59:59Z, east of UTC
+        raise Refused(400, "The rejection's date is out of range.") from exc
+    try:
+        return _store(source, data, rejection, occurred_on, lookup_note, triggered)
+    except DataError as exc:
+        # A backstop: whatever a signed body holds that the database refuses is the sender's
+        # fault (400), never a 500. Nothing is kept (the transaction is rolled back).
+        log.warning("ats delivery not storable source=%s: %s", source.pk, type(exc).__name__)
+        raise Refused(400, "The body holds what cannot be stored.") from exc
+
+
+def _store(
+    source: InboundSource,
+    data: dict[str, Any],
+    rejection: vendors.Rejection,
+    occurred_on: date,
+    lookup_note: str,
+    triggered: datetime | None,
+) -> Received:
     with transaction.atomic():
-        existing = InboundItem.objects.filter(source=source, key=rejection.key).first()
+        if triggered is not None and not _take_lever_token(source, data, triggered):
+            return Received(item=None, replay=True)
+        existing = _delivered(source, rejection.key).first()
         if existing is not None:
             return Received(item=existing, replay=True)
         try:
@@ -285,18 +389,12 @@ def receive(*, source: InboundSource, headers: dict[str, str], body: bytes) -> R
                     external_reason=rejection.external_reason,
                     reason_detail=rejection.reason_detail,
                     lookup_note=lookup_note,
-                    # The day it happened as the app counts days (clock.today: the
-                    # server's time zone), not UTC's.
-                    occurred_on=timezone.localdate(
-                        rejection.occurred_at, timezone.get_default_timezone()
-                    ),
+                    occurred_on=occurred_on,
                     state=ItemState.NEEDS_REVIEW,
                 )
         except IntegrityError:
             # The same delivery, twice at once: the other one stored it.
-            return Received(
-                item=InboundItem.objects.get(source=source, key=rejection.key), replay=True
-            )
+            return Received(item=_delivered(source, rejection.key).get(), replay=True)
         _record(item)
     return Received(item=item)
 
@@ -322,21 +420,44 @@ def _with_lever_facts(source: InboundSource, data: dict[str, Any], rejection):
             candidate_name=facts.name,
             external_reason=facts.reason_text or rejection.external_reason,
             occurred_at=facts.archived_at,
+            # Keyed on Lever's own archivedAt: the webhook's is not signed.
+            key=vendors.lever_key(opportunity_id, int(facts.archived_key)),
             reason_detail=f"Lever archive reason {reason_id}"[: vendors.MAX_TEXT],
         ),
         "",
     )
 
 
-def _mapping_of(item: InboundItem) -> ReasonMapping | None:
-    """The row for the item's reason; for Lever, its archive reason's id as well (a row made
-    before the source had an API key, or from a delivery the API could not complete)."""
-    found = mapping_for(item.organization_id, item.vendor, item.external_reason)
-    if found is None and item.vendor == Vendor.LEVER and isinstance(item.payload, dict):
+def _reasons_of(item: InboundItem) -> list[str]:
+    """What the item's reason is looked up by: its text; for Lever, its archive reason's id
+    as well (a row made before the source had an API key, or from a delivery the API could
+    not complete)."""
+    reasons = [item.external_reason]
+    if item.vendor == Vendor.LEVER and isinstance(item.payload, dict):
         _, reason_id = _lever_ids(item.payload)
         if reason_id and reason_key(reason_id) != reason_key(item.external_reason):
-            found = mapping_for(item.organization_id, item.vendor, reason_id)
-    return found
+            reasons.append(reason_id)
+    return reasons
+
+
+def _mapping_of(item: InboundItem) -> ReasonMapping | None:
+    """The row for the item's reason (`_reasons_of`, in that order)."""
+    for reason in _reasons_of(item):
+        found = mapping_for(item.organization_id, item.vendor, reason)
+        if found is not None:
+            return found
+    return None
+
+
+def mapping_among(rows: list[ReasonMapping], item: InboundItem) -> ReasonMapping | None:
+    """`_mapping_of` over rows read already (the review page reads the table once)."""
+    known = {(row.vendor, row.key): row for row in rows}
+    for reason in _reasons_of(item):
+        key = reason_key(reason)
+        found = known.get((item.vendor, key)) or known.get(("", key))
+        if found is not None:
+            return found
+    return None
 
 
 def find_candidate(organization_id: int, email: str) -> Candidate | None:
@@ -354,6 +475,23 @@ def find_candidate(organization_id: int, email: str) -> Candidate | None:
     return address.candidate if address else None
 
 
+def _get_or_create(find, create):
+    """`find()`, else `create()` in a savepoint; a concurrent delivery that made the same row
+    first (the unique constraint's IntegrityError, or full_clean's ValidationError when it had
+    committed already) means it is there now: read it again."""
+    found = find()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return create()
+    except (IntegrityError, ValidationError):
+        found = find()
+        if found is None:
+            raise
+        return found
+
+
 def job_for(source: InboundSource, title: str) -> Job | None:
     """The job of this title at the source's client (without case), created open when new;
     None when the ATS named no job."""
@@ -361,18 +499,24 @@ def job_for(source: InboundSource, title: str) -> Job | None:
     if not title or not source.client_name:
         return None
     organization = source.organization
-    client = (
-        Client.objects.annotate(lname=Lower("name"))
-        .filter(organization=organization, lname=source.client_name.strip().lower())
-        .first()
-    ) or candidate_services.client_create(organization=organization, name=source.client_name)
-    job = (
-        Job.objects.annotate(ltitle=Lower("title"))
-        .filter(client=client, ltitle=title.lower())
-        .first()
+    client_name = source.client_name.strip()
+    client = _get_or_create(
+        lambda: (
+            Client.objects.annotate(lname=Lower("name"))
+            .filter(organization=organization, lname=client_name.lower())
+            .first()
+        ),
+        lambda: candidate_services.client_create(organization=organization, name=client_name),
     )
-    return job or candidate_services.job_create(
-        organization=organization, client=client, title=title
+    return _get_or_create(
+        lambda: (
+            Job.objects.annotate(ltitle=Lower("title"))
+            .filter(client=client, ltitle=title.lower())
+            .first()
+        ),
+        lambda: candidate_services.job_create(
+            organization=organization, client=client, title=title
+        ),
     )
 
 
@@ -412,8 +556,58 @@ def _log(
         )
 
 
+def _date_problem(item: InboundItem) -> str:
+    """The forms' date rule (candidates/forms.py `_past_or_today`: not after today as
+    `clock.latest_date` counts it, not before EARLIEST_DATE), which an ATS's date meets as
+    any member's does; "" when the date is fine."""
+    if item.occurred_on > latest_date(""):
+        return f"The ATS dates it {item.occurred_on.isoformat()}, after today: check it there."
+    if item.occurred_on < EARLIEST_DATE:
+        return (
+            f"The ATS dates it {item.occurred_on.isoformat()}, before "
+            f"{EARLIEST_DATE.isoformat()}: check it there."
+        )
+    return ""
+
+
+def _probably_recorded(item: InboundItem, candidate: Candidate, kind: str) -> Event | None:
+    """An event of this kind on this candidate that day, for the same job (the title at the
+    source's client, without case) or for no job, recorded not by the ATS: a member recorded
+    it by hand before the ATS said so. Recording it again would count one rejection (or
+    misstep) twice."""
+    same_job = Q(job__isnull=True)
+    if item.job_title and item.source.client_name:
+        same_job |= Q(
+            job__title__iexact=item.job_title.strip(),
+            job__client__name__iexact=item.source.client_name.strip(),
+        )
+    elif not item.job_title:
+        same_job = Q()  # the ATS named no job: any job that day
+    return (
+        Event.objects.select_related("job")
+        .filter(same_job, candidate=candidate, kind=kind, occurred_on=item.occurred_on)
+        # The ATS's own events are told apart by their keys (another application is another
+        # rejection); only one recorded otherwise (the forms, the import, the API) is doubted.
+        .exclude(source=EventSource.ATS)
+        .first()
+    )
+
+
 def _record(item: InboundItem) -> InboundItem:
-    """Record the item's event if everything needed is known; else say what is missing."""
+    """Record the item's event if everything needed is known; else say what is missing.
+    Only an item still waiting, as the database says under a lock (the caller's copy may be
+    stale: a member may have resolved or dismissed it since it was read)."""
+    still_waiting = (
+        InboundItem.objects.select_for_update()
+        .filter(pk=item.pk, state=ItemState.NEEDS_REVIEW)
+        .values_list("pk", flat=True)
+    )
+    if not still_waiting:
+        item.refresh_from_db()
+        return item
+    wrong_date = _date_problem(item)
+    if wrong_date:
+        return _needs_review(item, wrong_date)
     mapping = _mapping_of(item)
     if mapping is None:
         said = f"“{item.external_reason}”" if item.external_reason else "no reason"
@@ -431,14 +625,25 @@ def _record(item: InboundItem) -> InboundItem:
         else:
             why = "The delivery has no email address: say who the candidate is."
         return _needs_review(item, why)
+    already = _probably_recorded(item, candidate, mapping.kind)
+    if already is not None:
+        return _needs_review(
+            item,
+            f"Probably recorded already: {candidate.name} has a {mapping.kind.replace('_', ' ')} "
+            f"on {item.occurred_on.isoformat()}"
+            + (f" ({already.job.title})" if already.job_id else "")
+            + ". Dismiss this one, or record it if it is another.",
+        )
     try:
         event = _log(item, candidate=candidate, kind=mapping.kind, reason=mapping.reason, by=None)
     except ValidationError as exc:
         return _needs_review(item, "Not recorded: " + " ".join(exc.messages))
     item.state = ItemState.RECORDED
     item.event = event
+    item.candidate = candidate
     item.message = ""
-    item.save(update_fields=["state", "event", "message"])
+    item.payload = {}  # done with: only what was read from it is kept
+    item.save(update_fields=["state", "event", "candidate", "message", "payload"])
     return item
 
 
@@ -469,6 +674,9 @@ def resolve(
     if not may_record_kind(by, kind):
         raise ValidationError("Your role cannot record this.")
     item = _locked_waiting(item)
+    wrong_date = _date_problem(item)
+    if wrong_date:
+        raise ValidationError(f"{wrong_date} Dismiss it, or record it by hand.")
     organization = item.source.organization
     email = (candidate_email or item.candidate_email).strip().lower()
     candidate = find_candidate(item.organization_id, email)
@@ -504,11 +712,23 @@ def resolve(
             reason=reason,
         )
     item.event = _log(item, candidate=candidate, kind=kind, reason=reason, by=by)
+    item.candidate = candidate
     item.state = ItemState.RECORDED
     item.message = ""
+    item.payload = {}  # done with: only what was read from it is kept
     item.resolved_by = by
     item.resolved_at = timezone.now()
-    item.save(update_fields=["event", "state", "message", "resolved_by", "resolved_at"])
+    item.save(
+        update_fields=[
+            "event",
+            "candidate",
+            "state",
+            "message",
+            "payload",
+            "resolved_by",
+            "resolved_at",
+        ]
+    )
     return item
 
 
@@ -516,22 +736,36 @@ def resolve(
 def dismiss(*, item: InboundItem, by: User) -> InboundItem:
     item = _locked_waiting(item)
     item.state = ItemState.DISMISSED
+    item.payload = {}  # done with: only what was read from it is kept
     item.resolved_by = by
     item.resolved_at = timezone.now()
-    item.save(update_fields=["state", "resolved_by", "resolved_at"])
+    item.save(update_fields=["state", "payload", "resolved_by", "resolved_at"])
     return item
 
 
 def retry_waiting(*, organization: Organization) -> int:
     """Try again every waiting item of the organization (after the table or the candidates
-    changed); returns how many were recorded."""
+    changed); returns how many were recorded.
+
+    Each item is claimed on its own: locked, and tried only if it is still waiting. Another
+    retry, a member's resolve or dismiss may have dealt with it since the list was read;
+    without the re-check under the lock, both would record it."""
     recorded = 0
-    waiting = InboundItem.objects.select_related("source__organization").filter(
-        organization=organization, state=ItemState.NEEDS_REVIEW
+    waiting = (
+        InboundItem.objects.filter(organization=organization, state=ItemState.NEEDS_REVIEW)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
     )
-    for item in waiting[:500]:
+    for pk in list(waiting[:RETRY_BATCH]):
         with transaction.atomic():
-            recorded += _record(item).state == ItemState.RECORDED
+            item = (
+                InboundItem.objects.select_for_update(of=("self",))
+                .select_related("source__organization")
+                .filter(pk=pk, state=ItemState.NEEDS_REVIEW)
+                .first()
+            )
+            if item is not None:
+                recorded += _record(item).state == ItemState.RECORDED
     return recorded
 
 
@@ -541,7 +775,9 @@ def erase_mentions(*, organization_id: int, candidate_id: int, emails) -> int:
     everything personal; one still waiting for review is dismissed."""
     addresses = [e.strip().lower() for e in emails if e and e.strip()]
     items = InboundItem.objects.filter(organization_id=organization_id).filter(
-        Q(event__candidate_id=candidate_id) | Q(candidate_email__in=addresses)
+        Q(candidate_id=candidate_id)
+        | Q(event__candidate_id=candidate_id)
+        | Q(candidate_email__in=addresses)
     )
     erased = 0
     for item in items.select_for_update(of=("self",)):

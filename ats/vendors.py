@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,16 +62,41 @@ class Rejection:
     job_title: str = ""
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN, Infinity and -Infinity, which are not JSON (RFC 8259) and
+    # which PostgreSQL's jsonb refuses: no vendor sends them.
+    raise Malformed(f"The body is not JSON ({name}).")
+
+
 def load_json(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object: strict JSON (no NaN or Infinity), not deeper than any
+    vendor's, with lone surrogates (`"\\ud800"`, valid JSON escapes that are no character,
+    which neither UTF-8 nor the database can hold) replaced by U+FFFD."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # RecursionError: "[[[[…" nested deeper than the parser goes.
+        if isinstance(exc, Malformed):
+            raise
         raise Malformed("The body is not JSON.") from exc
     if not isinstance(data, dict):
         raise Malformed("The body is not a JSON object.")
     if _depth(data) > MAX_DEPTH:
         raise Malformed("The body is nested deeper than any vendor's.")
+    return _without_surrogates(data)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(data: Any) -> Any:
+    """The depth is bounded (MAX_DEPTH, checked first)."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, list):
+        return [_without_surrogates(v) for v in data]
+    if isinstance(data, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in data.items()}
     return data
 
 
@@ -158,11 +184,19 @@ def _iso_moment(value: Any) -> datetime:
     text = _text(value)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)  # Greenhouse writes UTC
+        return moment.astimezone(UTC)
     except ValueError as exc:
         raise Malformed("rejected_at is not a date and time.") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # Greenhouse writes UTC
-    return moment.astimezone(UTC)
+    except OverflowError as exc:  # "0001-01-01T00:00:00+14:00": before year 1 in UTC
+        raise Malformed("rejected_at is out of range.") from exc
+
+
+def greenhouse_key(application_id: str, moment: datetime) -> str:
+    """Keyed on the moment, not on how it was written: "…41Z" and "…41.000Z" (the same
+    rejection, as `reject_candidate` and `application_updated` may write it) are one key."""
+    return _key("application", application_id, "rejected", moment.astimezone(UTC).isoformat())
 
 
 def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
@@ -186,9 +220,10 @@ def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
         for part in (_text(candidate.get("first_name")), _text(candidate.get("last_name")))
         if part
     )
+    occurred_at = _iso_moment(rejected_at)
     return Rejection(
-        key=_key("application", _text(application["id"]), "rejected", rejected_at),
-        occurred_at=_iso_moment(rejected_at),
+        key=greenhouse_key(_text(application["id"]), occurred_at),
+        occurred_at=occurred_at,
         external_reason=_text(reason.get("name")),
         reason_detail=_text(_dict(reason.get("type")).get("name")),
         candidate_email=next((e.lower() for e in emails if e), ""),
@@ -198,6 +233,10 @@ def greenhouse_parse(data: dict[str, Any]) -> Rejection | None:
 
 
 # --- Lever --------------------------------------------------------------------------------
+
+
+def lever_key(opportunity: str, archived_at: Any) -> str:
+    return _key("opportunity", opportunity, "archived", millis_key(archived_at))
 
 
 def lever_verify(signature_token: str, data: dict[str, Any]) -> None:
@@ -222,6 +261,24 @@ def millis_moment(value: Any) -> datetime:
         raise Malformed("archivedAt is out of range.") from exc
 
 
+def millis_key(value: Any) -> str:
+    """A time in milliseconds as a key holds it: the same instant whether Lever wrote it as
+    an integer or a float (`1762941600000` and `1762941600000.0`)."""
+    millis_moment(value)  # refuses what is not a time
+    return str(int(value))
+
+
+def lever_triggered_at(data: dict[str, Any]) -> datetime:
+    """The delivery's signed time (`triggeredAt`, milliseconds)."""
+    value = data.get("triggeredAt")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    try:
+        return millis_moment(value)
+    except Malformed as exc:
+        raise Malformed("triggeredAt is not a time in milliseconds.") from exc
+
+
 def lever_parse(data: dict[str, Any]) -> Rejection | None:
     if data.get("event") not in LEVER_EVENTS:
         return None
@@ -234,7 +291,7 @@ def lever_parse(data: dict[str, Any]) -> Rejection | None:
         raise Malformed("The archive names no opportunity.")
     archived_at = archived.get("archivedAt")
     return Rejection(
-        key=_key("opportunity", opportunity, "archived", _text(archived_at)),
+        key=lever_key(opportunity, archived_at),
         occurred_at=millis_moment(archived_at),
         external_reason=_text(archived.get("reason")),
         reason_detail=f"Lever opportunity {opportunity}"[:MAX_TEXT],

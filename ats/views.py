@@ -17,11 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from candidates import services as candidate_services
 from candidates.access import ADMINS, DECIDERS, RECORDERS, get_for_org, member_required, org_of
 
 from . import selectors, services, tokens
 from .forms import MappingForm, ResolveForm, SourceForm
-from .models import InboundItem, InboundSource, ReasonMapping, reason_key
+from .models import InboundItem, InboundSource, ReasonMapping
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,10 @@ def inbound(request: HttpRequest, token: str) -> HttpResponse:
     except services.Refused as exc:
         log.info("ats delivery refused source=%s status=%s: %s", source.pk, exc.status, exc)
         return _answer(exc.status, exc.message)
-    if received.item is None:
-        return _answer(200, "Acknowledged: not a rejection, nothing to record.")
     if received.replay:
         return _answer(200, "Already received.")
+    if received.item is None:
+        return _answer(200, "Acknowledged: not a rejection, nothing to record.")
     log.info(
         "ats delivery source=%s item=%s state=%s", source.pk, received.item.pk, received.item.state
     )
@@ -80,6 +81,7 @@ def inbound(request: HttpRequest, token: str) -> HttpResponse:
 # --- Sources (admins) ---------------------------------------------------------------------
 
 
+@never_cache
 @member_required(*ADMINS)
 @require_http_methods(["GET", "POST"])
 def source_list(request: HttpRequest) -> HttpResponse:
@@ -90,6 +92,15 @@ def source_list(request: HttpRequest) -> HttpResponse:
             made = services.source_create(
                 organization=org_of(request), by=request.user, **form.cleaned_data
             )
+        except candidate_services.AlreadySaved:
+            # The answer reloaded (F5 posts the form again): nothing more is made, and the
+            # URL and secret, shown once, are not shown again.
+            messages.info(
+                request,
+                "This connection was made already: its URL and secret were shown when it "
+                "was made. Revoke it and make another if they are lost.",
+            )
+            return redirect("ats:sources")
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -97,11 +108,17 @@ def source_list(request: HttpRequest) -> HttpResponse:
             form = SourceForm()
     # From SITE_URL, as every link the app hands out: never from the request's Host header.
     url = settings.SITE_URL + reverse("ats:inbound", args=[made.url_token]) if made else ""
-    return render(
+    response = render(
         request,
         "ats/sources.html",
         {"form": form, "sources": selectors.sources(org_of(request)), "made": made, "url": url},
     )
+    # The answer may hold the URL token and the secret: no cache keeps it (never_cache), and
+    # no Referer leaves for another site. Same-origin rather than no-referrer: with
+    # no-referrer the browser posts this page's forms with `Origin: null`, which Django's
+    # CSRF check refuses (outreach/views.py says the same).
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_POST
@@ -200,12 +217,10 @@ def mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def review(request: HttpRequest) -> HttpResponse:
     organization = org_of(request)
     page = selectors.review_page(organization)
-    known = {(m.vendor, m.key): m for m in selectors.mappings(organization)}
+    table = selectors.mappings(organization)
     rows = []
     for item in page["items"]:
-        mapping = known.get((item.vendor, reason_key(item.external_reason))) or known.get(
-            ("", reason_key(item.external_reason))
-        )
+        mapping = services.mapping_among(table, item)
         initial = {"candidate_email": item.candidate_email}
         if mapping is not None:
             initial.update(kind=mapping.kind, reason=mapping.reason)
@@ -227,7 +242,17 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "Not recorded: " + " ".join(exc.messages))
     else:
-        messages.success(request, "Recorded.")
+        # "Remember" may have added a row: what waited for it is tried again, as when a row
+        # is added on the table's page.
+        recorded = (
+            services.retry_waiting(organization=org_of(request))
+            if form.cleaned_data["remember"]
+            else 0
+        )
+        messages.success(
+            request,
+            "Recorded." + (f" {recorded} waiting item(s) recorded with it." if recorded else ""),
+        )
     return redirect("ats:review")
 
 

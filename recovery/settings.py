@@ -361,6 +361,9 @@ SITE_URL = env("SITE_URL", default=_SITE_DEFAULT).rstrip("/")
 # Lever's Data API (ats/lever_api.py), for a Lever source with an API key; the tests point
 # it at a local fake.
 LEVER_API_URL = env("LEVER_API_URL", default="https://api.lever.co/v1").rstrip("/")
+# Off: Lever's API is asked only at an https:// URL on the public internet (the API key goes
+# with every request). On: also http:// and private or loopback addresses (the tests' fake).
+LEVER_API_ALLOW_PRIVATE = env.bool("LEVER_API_ALLOW_PRIVATE", default=False)
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

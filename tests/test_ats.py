@@ -9,18 +9,31 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import date
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import timezone
 
 from ats import selectors, services
 from ats.forms import MappingForm, ResolveForm
-from ats.models import InboundItem, InboundSource, ItemState, ReasonMapping, Vendor
+from ats.models import (
+    InboundItem,
+    InboundSource,
+    ItemState,
+    LeverToken,
+    ReasonMapping,
+    Vendor,
+)
+from candidates import clock
 from candidates import services as candidate_services
 from candidates.engine import Kind, Reason, RejectionReason, Status
 from candidates.models import Candidate, Client, Event, EventSource, Job
@@ -29,11 +42,13 @@ from .query_counts import BASE
 
 pytestmark = pytest.mark.django_db
 
+POSTGRES = connection.vendor == "postgresql"
 DATA = Path(__file__).resolve().parent / "data" / "ats"
 LEVER_SIGNATURE_TOKEN = "lever-signature-token-0b675964867d2654"
 LEVER_REASON = "63dd55b2-a99f-4e7b-985f-22c7bf80ab42"
 HECTOR = "hector.porter.265788@example.com"
 HANK = "hank.vondiablo.13857579@example.com"
+LEVER_ARCHIVED_AT = datetime(2025, 11, 12, 10, 0, tzinfo=UTC)  # the fixture's archivedAt
 
 
 # --- Helpers ------------------------------------------------------------------------------
@@ -47,8 +62,15 @@ def greenhouse_signature(secret: str, body: bytes) -> str:
     return "sha256 " + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def now_millis() -> int:
+    return int(time.time() * 1000)
+
+
 def lever_body(name: str, signature_token: str = LEVER_SIGNATURE_TOKEN, **changes) -> bytes:
+    """The fixture, signed; triggered now unless `triggeredAt` is given (Lever's signed time
+    must be recent: services.LEVER_WINDOW)."""
     data = json.loads(fixture_bytes(name))
+    data["triggeredAt"] = now_millis()
     for path, value in changes.items():
         target = data
         *parents, last = path.split("__")
@@ -177,7 +199,9 @@ def test_lever_archive_waits_for_a_member_to_name_the_candidate(org, lever, hect
     """Lever's webhook carries ids only: even with its reason mapped, the item waits for a
     member to say who the candidate is; resolving records the mapped event."""
     mapped(org, LEVER_REASON, Kind.DECLINED_OFFER, Reason.COMPETING_OFFER, vendor=Vendor.LEVER)
-    response = post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
+    # Delivered a minute after the fixture's archivedAt (2025-11-12 10:00 UTC).
+    with time_machine.travel(LEVER_ARCHIVED_AT + timedelta(minutes=1)):
+        response = post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
     assert response.status_code == 200, response.content
     item = InboundItem.objects.get()
     assert item.state == ItemState.NEEDS_REVIEW
@@ -254,12 +278,151 @@ def test_the_application_updated_of_the_same_rejection_is_a_replay(org, greenhou
     assert hector.events.count() == 1
 
 
+def test_the_same_rejected_at_written_another_way_is_a_replay(org, greenhouse, hector):
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    moment = datetime.fromisoformat(data["payload"]["application"]["rejected_at"])
+    data["action"] = "application_updated"
+    for written in (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        moment.astimezone(timezone.get_fixed_timezone(120)).isoformat(),
+    ):
+        data["payload"]["application"]["rejected_at"] = written
+        again = post_greenhouse(greenhouse, json.dumps(data).encode())
+        assert again.json()["message"] == "Already received.", written
+    assert hector.events.count() == 1 and InboundItem.objects.count() == 1
+
+
+def test_lever_s_archived_at_as_a_float_is_the_same_key(lever):
+    post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
+    retry = lever_body(
+        "lever_candidate_archive_change.json",
+        token="another",
+        data__toArchived__archivedAt=1762941600000.0,
+    )
+    assert post(lever.url_token, retry).json()["message"] == "Already received."
+    assert InboundItem.objects.count() == 1
+
+
+def test_keys_stored_before_they_were_normalised_are_normalised(org, greenhouse, lever):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    def stored(source, key):
+        return InboundItem.objects.create(
+            organization=org,
+            source=source.source,
+            vendor=source.source.vendor,
+            key=key,
+            payload={},
+            occurred_on=date(2026, 11, 11),
+            state=ItemState.DISMISSED,
+        )
+
+    old_greenhouse = stored(greenhouse, "application:42:rejected:2026-11-11T15:50:41.000Z")
+    old_lever = stored(lever, "opportunity:abc:archived:1762941600000.0")
+    unreadable = stored(greenhouse, "sha256:" + "0" * 64)
+    import_module("ats.migrations.0004_normalised_keys").normalise(apps, None)
+    keys = {i.pk: i.key for i in InboundItem.objects.all()}
+    assert keys == {
+        old_greenhouse.pk: "application:42:rejected:2026-11-11T15:50:41+00:00",
+        old_lever.pk: "opportunity:abc:archived:1762941600000",
+        unreadable.pk: unreadable.key,
+    }
+
+
 def test_a_lever_retry_is_a_replay(lever):
     post(lever.url_token, lever_body("lever_candidate_archive_change.json"))
     # A retry may come with a new delivery token and time: the archive itself is the key.
-    retry = lever_body("lever_candidate_archive_change.json", token="another", triggeredAt=1)
+    retry = lever_body(
+        "lever_candidate_archive_change.json", token="another", triggeredAt=now_millis() + 1
+    )
     assert post(lever.url_token, retry).json()["message"] == "Already received."
     assert InboundItem.objects.count() == 1
+
+
+def test_a_source_made_again_gets_the_same_rejection_as_a_replay(
+    org, org_admin, greenhouse, hector
+):
+    """docs/ats.md tells admins to make the sources again after a SECRET_KEY rotation: the
+    rejections Greenhouse sends again through the new one are replays, not new events."""
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    services.source_revoke(source=greenhouse.source)
+    again = services.source_create(
+        organization=org, vendor=Vendor.GREENHOUSE, name="Remade", client_name="Acme", by=org_admin
+    )
+    data["action"] = "application_updated"
+    assert post_greenhouse(again, json.dumps(data).encode()).json()["message"] == (
+        "Already received."
+    )
+    assert hector.events.count() == 1 and InboundItem.objects.count() == 1
+
+
+def test_a_captured_lever_delivery_sent_again_with_other_data_records_nothing(
+    org, lever_api, lever_with_key, hector
+):
+    """Lever signs `token` + `triggeredAt` only: the same token with another (unsigned)
+    archivedAt is the same delivery, taken once."""
+    mapped(org, "underqualified", Kind.WITHDREW, Reason.UNKNOWN, vendor=Vendor.LEVER)
+    captured = lever_body("lever_candidate_archive_change.json")
+    assert post(lever_with_key.url_token, captured).status_code == 200
+    data = json.loads(captured)
+    for i in range(1, 4):
+        data["data"]["toArchived"]["archivedAt"] = 1762941600000 + i
+        again = post(lever_with_key.url_token, json.dumps(data).encode())
+        assert again.status_code == 200 and again.json()["message"] == "Already received."
+    assert hector.events.count() == 1 and InboundItem.objects.count() == 1
+
+
+@pytest.mark.parametrize("off", [timedelta(hours=-25), timedelta(hours=1)])
+def test_a_lever_delivery_triggered_outside_the_window_is_refused(lever, off):
+    when = int((datetime.now(UTC) + off).timestamp() * 1000)
+    body = lever_body("lever_candidate_archive_change.json", triggeredAt=when)
+    response = post(lever.url_token, body)
+    assert response.status_code == 400 and "triggered" in response.json()["message"]
+    assert nothing_stored()
+
+
+def test_lever_tokens_are_pruned_after_the_window(lever):
+    with time_machine.travel(datetime.now(UTC) - timedelta(hours=30)):
+        post(lever.url_token, lever_body("lever_candidate_archive_change.json", token="old"))
+    assert LeverToken.objects.count() == 1
+    post(lever.url_token, lever_body("lever_candidate_archive_change.json", token="new"))
+    assert list(LeverToken.objects.values_list("token_hash", flat=True)) == [
+        hashlib.sha256(b"new").hexdigest()
+    ]
+
+
+def test_with_an_api_key_the_archive_is_keyed_on_lever_s_own_archived_at(
+    org, lever_api, lever_with_key, hector
+):
+    mapped(org, "underqualified", Kind.WITHDREW, Reason.UNKNOWN, vendor=Vendor.LEVER)
+    forged = lever_body(
+        "lever_candidate_archive_change.json", data__toArchived__archivedAt=4102444800000
+    )
+    assert post(lever_with_key.url_token, forged).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.key.endswith(":archived:1762941600000") and item.occurred_on == date(2025, 11, 12)
+    # Another delivery of the same archive (another token): a replay, whatever it says.
+    other = lever_body(
+        "lever_candidate_archive_change.json",
+        token="another",
+        data__toArchived__archivedAt=1762941600000.0,
+    )
+    assert post(lever_with_key.url_token, other).json()["message"] == "Already received."
+    assert hector.events.count() == 1
+
+
+def test_without_an_api_key_an_archived_at_far_from_the_signed_time_is_not_believed(lever):
+    body = lever_body(
+        "lever_candidate_archive_change.json", data__toArchived__archivedAt=4102444800000
+    )
+    assert post(lever.url_token, body).status_code == 200
+    assert InboundItem.objects.get().occurred_on == clock.today()  # the signed triggeredAt's
 
 
 # --- Unknown reasons and candidates wait for review -----------------------------------------
@@ -328,6 +491,208 @@ def test_adding_a_reason_to_the_table_records_what_waited_for_it(org, greenhouse
     )
     assert response.status_code == 302
     assert InboundItem.objects.get().state == ItemState.RECORDED
+
+
+def test_retrying_skips_an_item_a_member_resolved_meanwhile(
+    org, greenhouse, hector, recruiter, monkeypatch
+):
+    """retry_waiting lists the waiting items, then takes each under a lock and tries it only
+    if it is still waiting: one resolved by a member in between is not recorded again."""
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    data["payload"]["application"]["id"] = 999
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    first, second = InboundItem.objects.order_by("id")
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    record = services._record
+
+    def record_and_meanwhile_resolve(item):
+        if item.pk == first.pk:
+            services.resolve(
+                item=second,
+                kind=Kind.REJECTED,
+                reason=RejectionReason.SKILLS,
+                candidate_email=HECTOR,
+                remember=False,
+                by=recruiter,
+            )
+        return record(item)
+
+    monkeypatch.setattr(services, "_record", record_and_meanwhile_resolve)
+    assert services.retry_waiting(organization=org) == 1
+    assert sorted(hector.events.values_list("kind", flat=True)) == [Kind.REJECTED, Kind.WITHDREW]
+
+
+def test_recording_a_stale_copy_of_an_item_dealt_with_records_nothing(
+    org, greenhouse, hector, recruiter
+):
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    stale = InboundItem.objects.select_related("source__organization").get()
+    services.resolve(
+        item=InboundItem.objects.get(),
+        kind=Kind.REJECTED,
+        reason=RejectionReason.SKILLS,
+        candidate_email=HECTOR,
+        remember=False,
+        by=recruiter,
+    )
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    with transaction.atomic():
+        assert services._record(stale).state == ItemState.RECORDED
+    assert list(hector.events.values_list("kind", flat=True)) == [Kind.REJECTED]
+
+
+@pytest.mark.skipif(not POSTGRES, reason="two connections at once: PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_at_once_record_each_waiting_item_once(org, greenhouse):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    application = data["payload"]["application"]
+    for i in range(12):
+        email = f"p{i}@example.com"
+        candidate_services.candidate_create(organization=org, email=email, name=f"Person No{i}")
+        application["id"] = 1000 + i
+        application["candidate"]["email_addresses"] = [{"value": email, "type": "personal"}]
+        post_greenhouse(greenhouse, json.dumps(data).encode())
+    client = candidate_services.client_create(organization=org, name="Acme")
+    candidate_services.job_create(organization=org, client=client, title="Designer")
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    barrier, errors = threading.Barrier(2), []
+
+    def run():
+        try:
+            barrier.wait()
+            services.retry_waiting(organization=org)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Event.objects.filter(source=EventSource.ATS).count() == 12
+
+
+@pytest.mark.skipif(not POSTGRES, reason="connections at once: PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_at_once_for_a_new_client_and_job_make_each_once(org, greenhouse):
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.SKILLS)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    application, bodies = data["payload"]["application"], []
+    for i in range(6):
+        email = f"q{i}@example.com"
+        candidate_services.candidate_create(organization=org, email=email, name=f"Other No{i}")
+        application["id"] = 5000 + i
+        application["candidate"]["email_addresses"] = [{"value": email, "type": "personal"}]
+        application["jobs"] = [{"id": 1, "name": "Brand New Role"}]
+        bodies.append(json.dumps(data).encode())
+    barrier, codes = threading.Barrier(len(bodies)), []
+
+    def run(body):
+        try:
+            barrier.wait()
+            codes.append(post_greenhouse(greenhouse, body).status_code)
+        except Exception as exc:
+            codes.append(repr(exc)[:200])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [200] * len(bodies)
+    assert Client.objects.count() == 1 and Job.objects.count() == 1
+    assert Event.objects.filter(source=EventSource.ATS).count() == len(bodies)
+
+
+@pytest.mark.parametrize("by_hand_job", ["none", "the same", "another"])
+def test_an_event_recorded_by_hand_already_sends_the_delivery_to_review(
+    org, greenhouse, hector, recruiter, by_hand_job
+):
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    client = candidate_services.client_create(organization=org, name="Acme")
+    jobs = {
+        "none": None,
+        "the same": candidate_services.job_create(
+            organization=org, client=client, title="DESIGNER"
+        ),
+        "another": candidate_services.job_create(organization=org, client=client, title="Painter"),
+    }
+    candidate_services.event_log(
+        candidate=hector,
+        kind=Kind.WITHDREW,
+        occurred_on=date(2026, 11, 11),
+        reason=Reason.CHANGE_OF_HEART,
+        job=jobs[by_hand_job],
+        recorded_by=recruiter,
+    )
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    item = InboundItem.objects.get()
+    if by_hand_job == "another":
+        assert item.state == ItemState.RECORDED and hector.events.count() == 2
+    else:
+        assert item.state == ItemState.NEEDS_REVIEW
+        assert item.message.startswith("Probably recorded already: Hector Porter has a withdrew")
+        assert hector.events.count() == 1
+
+
+def test_a_row_added_in_the_admin_or_by_remember_records_what_waited_for_it(
+    org, greenhouse, hector, hank, recruiter, admin_client
+):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())  # Hector's, "Too Junior"
+    data["payload"]["application"]["id"] = 999
+    data["payload"]["application"]["candidate"]["email_addresses"] = [{"value": HANK}]
+    post_greenhouse(greenhouse, json.dumps(data).encode())  # Hank's, "Too Junior"
+    first = InboundItem.objects.get(candidate_email=HECTOR)
+    prefix = f"i{first.pk}-"
+    logged_in(recruiter).post(
+        reverse("ats:resolve", args=[first.pk]),
+        {
+            prefix + "candidate_email": HECTOR,
+            prefix + "kind": Kind.REJECTED,
+            prefix + "reason": RejectionReason.SKILLS,
+            prefix + "remember": "on",
+        },
+    )
+    assert InboundItem.objects.get(candidate_email=HANK).state == ItemState.RECORDED
+    # The admin's door: a row for another reason records what waited for it.
+    data["payload"]["application"]["id"] = 1000
+    data["payload"]["application"]["rejection_reason"]["name"] = "Overqualified"
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    admin_client.post(
+        reverse("admin:ats_reasonmapping_add"),
+        {
+            "organization": org.pk,
+            "vendor": "",
+            "external_reason": "overqualified",
+            "kind": Kind.REJECTED,
+            "reason": RejectionReason.EXPERIENCE,
+        },
+    )
+    assert not InboundItem.objects.filter(state=ItemState.NEEDS_REVIEW).exists()
+    assert hank.events.count() == 2
+
+
+def test_the_review_page_prefills_from_a_row_keyed_on_lever_s_reason_id(
+    org, lever_api, lever_with_key, recruiter
+):
+    """With an API key the item's reason is Lever's text; a row keyed on the reason's id
+    still maps it (as recording does), and the review page offers that row."""
+    mapped(org, LEVER_REASON, Kind.WITHDREW, Reason.COMPETING_OFFER, vendor=Vendor.LEVER)
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW and item.external_reason == "Underqualified"
+    ((_, form),) = logged_in(recruiter).get(reverse("ats:review")).context["rows"]
+    assert (form.initial["kind"], form.initial["reason"]) == (
+        Kind.WITHDREW,
+        Reason.COMPETING_OFFER,
+    )
 
 
 def test_dismissing_records_nothing(greenhouse, hector, recruiter):
@@ -510,6 +875,46 @@ def test_a_reason_is_in_the_table_once_whatever_its_case(org):
     )
 
 
+def test_a_reason_too_long_once_compared_without_case_is_refused_at_every_door(
+    org, manager, admin_client, greenhouse, hector, recruiter
+):
+    """ "ß" casefolds to "ss": 150 of them fit the reason's 200 characters but not the key's."""
+    long = "ß" * 150
+    page = logged_in(manager).post(
+        reverse("ats:mappings"),
+        {"vendor": "", "external_reason": long, "kind": "rejected", "reason": "skills"},
+    )
+    assert page.status_code == 200 and "too long to be in the table" in page.content.decode()
+    admin = admin_client.post(
+        reverse("admin:ats_reasonmapping_add"),
+        {
+            "organization": org.pk,
+            "vendor": "",
+            "external_reason": long,
+            "kind": "rejected",
+            "reason": "skills",
+        },
+    )
+    assert admin.status_code == 200 and "too long to be in the table" in admin.content.decode()
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejection_reason"]["name"] = long
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    item = InboundItem.objects.get()
+    prefix = f"i{item.pk}-"
+    answer = logged_in(recruiter).post(
+        reverse("ats:resolve", args=[item.pk]),
+        {
+            prefix + "candidate_email": HECTOR,
+            prefix + "kind": "rejected",
+            prefix + "reason": "skills",
+            prefix + "remember": "on",
+        },
+        follow=True,
+    )
+    assert answer.status_code == 200 and "too long to be in the table" in answer.content.decode()
+    assert not ReasonMapping.objects.exists() and not hector.events.exists()
+
+
 def test_the_admin_meets_the_same_rule(admin_client, org):
     url = reverse("admin:ats_reasonmapping_add")
     bad = {"organization": org.pk, "vendor": "", "external_reason": "x", "kind": "submitted"}
@@ -606,6 +1011,23 @@ def test_the_sources_page_shows_the_url_and_secret_once(org_admin, recruiter):
     assert logged_in(recruiter).get(reverse("ats:sources")).status_code == 403
 
 
+def test_the_sources_answer_is_never_cached_and_a_reload_makes_nothing_more(org_admin):
+    http = logged_in(org_admin)
+    key = str(uuid.uuid4())
+    form = {"vendor": "greenhouse", "name": "Acme GH", "client_name": "Acme", "submission": key}
+    first = http.post(reverse("ats:sources"), form)
+    made = first.context["made"]
+    assert "no-store" in first["Cache-Control"] and first["Referrer-Policy"] == "same-origin"
+    shown = http.get(reverse("ats:sources"))
+    assert "no-store" in shown["Cache-Control"] and 'name="submission"' in shown.content.decode()
+    # The browser's reload of the answer posts the same form again.
+    again = http.post(reverse("ats:sources"), form, follow=True)
+    page = again.content.decode()
+    assert "This connection was made already" in page
+    assert made.url_token not in page and made.secret not in page
+    assert InboundSource.objects.count() == 1
+
+
 def test_revoking_stops_the_url(greenhouse, org_admin):
     http = logged_in(org_admin)
     assert http.post(reverse("ats:source_revoke", args=[greenhouse.source.pk])).status_code == 302
@@ -664,6 +1086,60 @@ def test_erasing_a_candidate_erases_the_deliveries_that_name_them(
     assert post_greenhouse(greenhouse, body).json()["message"] == "Already received."
 
 
+def test_erasing_finds_an_item_recorded_on_them_under_another_address(
+    org, greenhouse, hector, recruiter, org_admin
+):
+    """Resolved onto Hector from an address he does not have, its event deleted since: the
+    item still names him, and erasing him scrubs it."""
+    from candidates.privacy import erase_candidate
+
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["candidate"]["email_addresses"] = [
+        {"value": "hp.personal@example.org", "type": "personal"}
+    ]
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    item = InboundItem.objects.get()
+    services.resolve(
+        item=item,
+        kind=Kind.REJECTED,
+        reason=RejectionReason.SKILLS,
+        candidate_email=HECTOR,
+        remember=False,
+        by=recruiter,
+    )
+    item.refresh_from_db()
+    assert item.candidate == hector
+    candidate_services.event_delete(event=item.event, reason="logged twice", deleted_by=recruiter)
+    erase_candidate(candidate=hector, erased_by=org_admin, reason="asked")
+    item.refresh_from_db()
+    assert (item.candidate_name, item.candidate_email) == ("", "")
+    assert item.payload == {"erased": True}
+
+
+def test_the_raw_payload_is_dropped_once_an_item_is_recorded_or_dismissed(
+    org, greenhouse, hector, recruiter
+):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    waiting = InboundItem.objects.get()
+    assert waiting.payload == data  # kept while it waits: the review list may need it
+    data["payload"]["application"]["id"] = 999
+    post_greenhouse(greenhouse, json.dumps(data).encode())
+    services.dismiss(item=InboundItem.objects.get(key__contains=":999:"), by=recruiter)
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.SKILLS)
+    services.retry_waiting(organization=org)
+    assert sorted(InboundItem.objects.values_list("state", "payload")) == [
+        (ItemState.DISMISSED, {}),
+        (ItemState.RECORDED, {}),
+    ]
+    recorded = InboundItem.objects.get(state=ItemState.RECORDED)
+    assert (recorded.candidate, recorded.candidate_email, recorded.external_reason) == (
+        hector,
+        HECTOR,
+        "Too Junior",
+    )
+
+
 def test_greenhouses_default_reasons_are_one_click_away(org, greenhouse, hank, manager):
     """Greenhouse's default "They rejected us" reasons become missteps, "We rejected them"
     the employer's no; the button keeps rows already there and records what waited."""
@@ -709,6 +1185,33 @@ def test_the_day_is_the_apps_day_not_utcs(org, greenhouse, hector, settings):
     assert hector.events.get().occurred_on == date(2026, 11, 10)
 
 
+@pytest.mark.parametrize(
+    ("rejected_at", "said"),
+    [("2099-01-01T00:00:00Z", "after today"), ("1989-12-31T12:00:00Z", "before 1990-01-01")],
+)
+def test_an_ats_date_outside_the_apps_date_rule_waits_for_review(
+    org, greenhouse, hector, recruiter, rejected_at, said
+):
+    mapped(org, "Too Junior", Kind.WITHDREW, Reason.UNKNOWN)
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejected_at"] = rejected_at
+    assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW and said in item.message
+    # Neither a retry nor a member records it.
+    services.retry_waiting(organization=org)
+    with pytest.raises(ValidationError, match=said):
+        services.resolve(
+            item=item,
+            kind=Kind.WITHDREW,
+            reason=Reason.UNKNOWN,
+            candidate_email=HECTOR,
+            remember=False,
+            by=recruiter,
+        )
+    assert not hector.events.exists()
+
+
 def test_the_endpoint_url_is_built_from_site_url_not_the_host_header(org_admin, settings):
     settings.SITE_URL = "https://recovery.example.com"
     response = logged_in(org_admin).post(
@@ -751,15 +1254,63 @@ def test_deep_nesting_and_overlong_fields_are_answered_not_raised(greenhouse, le
     assert post(lever.url_token, body).status_code == 200
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_answered_400(greenhouse, lever, constant):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["custom_fields"] = {"x": "PLACEHOLDER"}
+    body = json.dumps(data).replace('"PLACEHOLDER"', constant).encode()
+    assert post_greenhouse(greenhouse, body).status_code == 400
+    lever_data = json.loads(lever_body("lever_candidate_archive_change.json"))
+    lever_data["extra"] = "PLACEHOLDER"
+    body = json.dumps(lever_data).replace('"PLACEHOLDER"', constant).encode()
+    assert post(lever.url_token, body).status_code == 400
+    assert nothing_stored()
+
+
+def test_lone_surrogates_are_stored_as_replacement_characters(org, greenhouse, lever, hector):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["custom_fields"] = {"x": "PLACEHOLDER"}
+    data["payload"]["application"]["candidate"]["first_name"] = "FIRST"
+    body = json.dumps(data).replace("PLACEHOLDER", "\\ud800").replace("FIRST", "H\\udfff")
+    assert post_greenhouse(greenhouse, body.encode()).status_code == 200
+    item = InboundItem.objects.get()
+    assert item.candidate_name.startswith("H\ufffd")
+    assert item.payload["payload"]["application"]["custom_fields"] == {"x": "\ufffd"}
+    lever_data = json.loads(lever_body("lever_candidate_archive_change.json"))
+    lever_data["data"]["toArchived"]["reason"] = "PLACEHOLDER"
+    body = json.dumps(lever_data).replace("PLACEHOLDER", "\\ud800").encode()
+    assert post(lever.url_token, body).status_code == 200
+    assert InboundItem.objects.get(vendor=Vendor.LEVER).external_reason == "\ufffd"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_rejected_at_out_of_range_is_answered_400(greenhouse, moment):
+    data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
+    data["payload"]["application"]["rejected_at"] = moment
+    response = post_greenhouse(greenhouse, json.dumps(data).encode())
+    assert response.status_code == 400 and "out of range" in response.json()["message"]
+    assert nothing_stored()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="jsonb's refusal of NUL is PostgreSQL's")
+def test_what_the_database_refuses_to_store_is_a_400_never_a_500(greenhouse, monkeypatch):
+    monkeypatch.setattr(services.vendors, "storable", lambda data: {"x": "\x00"})
+    response = post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    assert response.status_code == 400
+    assert nothing_stored()
+
+
 def test_nul_characters_are_stored_without_them(org, greenhouse, hector):
-    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
     data = json.loads(fixture_bytes("greenhouse_reject_candidate.json"))
     data["payload"]["application"]["rejection_reason"]["name"] = "Too\u0000 Junior"
     data["payload"]["application"]["custom_fields"] = {"x": "a\u0000b"}
     assert post_greenhouse(greenhouse, json.dumps(data).encode()).status_code == 200
-    item = InboundItem.objects.get()
-    assert item.state == ItemState.RECORDED
+    item = InboundItem.objects.get()  # waiting (its reason is not mapped): payload kept
+    assert item.state == ItemState.NEEDS_REVIEW and item.external_reason == "Too Junior"
     assert item.payload["payload"]["application"]["custom_fields"] == {"x": "ab"}
+    mapped(org, "Too Junior", Kind.REJECTED, RejectionReason.EXPERIENCE)
+    services.retry_waiting(organization=org)
+    assert InboundItem.objects.get().state == ItemState.RECORDED
 
 
 def test_a_backslash_before_u0000_is_text_not_a_nul(org, greenhouse, hector):
@@ -834,6 +1385,7 @@ def lever_api(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.LEVER_API_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    settings.LEVER_API_ALLOW_PRIVATE = True  # the fake is on loopback, over http
     yield server
     server.shutdown()
     server.server_close()
@@ -928,6 +1480,107 @@ def test_when_lever_s_api_cannot_tell_the_archive_waits_for_review(
     assert not hector.events.exists()
 
 
+class BrokenLeverApi(BaseHTTPRequestHandler):
+    """What a hostile or broken API could answer: a bad status line, a redirect to another
+    host, or an answer trickling in."""
+
+    def do_GET(self) -> None:
+        server = self.server
+        server.asked.append((self.path, self.headers.get("Authorization")))
+        if server.behaviour == "bad status line":
+            self.wfile.write(b"HTTP/1.1 abc garbage\r\n\r\n")
+        elif server.behaviour == "redirect":
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{server.elsewhere}/elsewhere")
+            self.end_headers()
+        elif server.behaviour == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(20):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.2)
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def broken_api(settings):
+    servers = []
+    for _ in range(2):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), BrokenLeverApi)
+        server.asked, server.behaviour = [], ""
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    servers[0].elsewhere = servers[1].server_port
+    settings.LEVER_API_URL = f"http://127.0.0.1:{servers[0].server_port}/v1"
+    settings.LEVER_API_ALLOW_PRIVATE = True
+    yield servers
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "said"),
+    [
+        ("bad status line", "Lever's API did not answer."),
+        ("redirect", "Lever's API answered 302."),
+        ("trickle", "Lever's API did not answer within 1 seconds."),
+    ],
+)
+def test_a_broken_or_hostile_lever_api_is_could_not_tell_never_a_500(
+    lever_with_key, broken_api, monkeypatch, behaviour, said
+):
+    from ats import lever_api
+
+    monkeypatch.setattr(lever_api, "DEADLINE", 1)
+    api, elsewhere = broken_api
+    api.behaviour = behaviour
+    response = post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert item.state == ItemState.NEEDS_REVIEW and item.lookup_note == said
+    # The API key never goes anywhere else.
+    assert elsewhere.asked == []
+
+
+def test_lever_s_api_is_asked_over_https_on_the_public_internet_only(
+    lever_api, lever_with_key, settings
+):
+    settings.LEVER_API_ALLOW_PRIVATE = False
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert InboundItem.objects.get().lookup_note == (
+        "LEVER_API_URL is not https: Lever's API was not asked."
+    )
+    InboundItem.objects.all().delete()
+    settings.LEVER_API_URL = f"https://127.0.0.1:{lever_api.server_port}/v1"  # loopback
+    body = lever_body("lever_candidate_archive_change.json", token="another")
+    post(lever_with_key.url_token, body)
+    assert InboundItem.objects.get().lookup_note == "Lever's API did not answer."
+    assert lever_api.asked == []
+
+
+def test_the_environment_s_proxy_is_not_used_for_lever_s_api(
+    lever_api, lever_with_key, monkeypatch, settings
+):
+    """A proxy from the environment would be handed the API key: the fake API plays the
+    proxy here, and is never asked."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{lever_api.server_port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    settings.LEVER_API_URL = "http://lever-api.invalid/v1"
+    post(lever_with_key.url_token, lever_body("lever_candidate_archive_change.json"))
+    assert InboundItem.objects.get().lookup_note == "Lever's API did not answer."
+    assert lever_api.asked == []
+
+
 def test_ids_that_are_not_lever_s_are_never_put_in_a_url(lever_api, lever_with_key):
     body = lever_body("lever_candidate_archive_change.json", data__opportunityId="../../users")
     assert post(lever_with_key.url_token, body).status_code == 200
@@ -957,6 +1610,17 @@ def test_resolving_never_adds_a_probable_duplicate(org, greenhouse, recruiter):
         remember=False, by=recruiter,
     )  # fmt: skip
     assert existing.events.get().kind == Kind.REJECTED
+
+
+def test_the_admin_deletes_no_source_and_no_delivery(admin_client, greenhouse):
+    post_greenhouse(greenhouse, fixture_bytes("greenhouse_reject_candidate.json"))
+    item = InboundItem.objects.get()
+    for name, pk in (("inboundsource", greenhouse.source.pk), ("inbounditem", item.pk)):
+        assert admin_client.get(reverse(f"admin:ats_{name}_delete", args=[pk])).status_code == 403
+        assert admin_client.post(reverse(f"admin:ats_{name}_delete", args=[pk]), {"post": "yes"})
+        changelist = admin_client.get(reverse(f"admin:ats_{name}_changelist"))
+        assert "delete_selected" not in changelist.content.decode()
+    assert InboundSource.objects.count() == 1 and InboundItem.objects.count() == 1
 
 
 def test_the_admin_revokes_through_the_service(admin_client, greenhouse):

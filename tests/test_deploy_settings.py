@@ -144,3 +144,16 @@ def test_links_in_emails_default_to_https_on_the_served_host_in_production(tmp_p
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "https://recovery.example.com"
+
+
+def test_lever_s_api_is_https_to_public_addresses_by_default_in_production(tmp_path):
+    result = manage(
+        production_env(tmp_path),
+        "shell",
+        "-c",
+        "from django.conf import settings; "
+        "print(settings.LEVER_API_URL, settings.LEVER_API_ALLOW_PRIVATE)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "https://api.lever.co/v1 False"
