@@ -141,8 +141,10 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         new_url = calendars.feed_url(calendars.feed_create(request.user))
     context = {"feed": calendars.live_feed(request.user), "new_url": new_url}
     response = render(request, "reminders/calendar.html", context)
-    # The page may hold the secret URL: no Referer carries it elsewhere.
-    response["Referrer-Policy"] = "no-referrer"
+    # The page may hold the secret URL: no Referer carries it to another site. Same-origin,
+    # not no-referrer: with no-referrer the browser posts this page's own forms with
+    # `Origin: null`, which the CSRF check refuses (every button here answered 403).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -633,3 +633,20 @@ def test_the_candidate_and_the_client_in_the_loop(
     )
     for page in (rita, candidate, mona, hugo, client):
         page.context.close()
+
+
+def test_a_member_makes_and_revokes_their_calendar_feed_in_the_browser(
+    browser, live_server, recruiter
+):
+    """The calendar page's own forms, as Chromium posts them: the page keeps its feed URL out
+    of Referer headers without making the browser send `Origin: null` (refused by CSRF)."""
+    page = _page(browser)
+    log_in(page, live_server.url, recruiter.username, PASSWORD)
+    page.goto(f"{live_server.url}/reminders/calendar/")
+    page.get_by_role("button", name="Make my feed URL").click()
+    expect(page.locator("#feed-url")).to_have_value(re.compile(r"/calendar/[\w-]{43}\.ics$"))
+    page.get_by_role("button", name="Make a new URL").click()
+    expect(page.locator("#feed-url")).to_be_visible()
+    page.get_by_role("button", name="Revoke the feed").click()
+    expect(_message(page)).to_contain_text("Calendar feed revoked")
+    expect(page.get_by_role("button", name="Make my feed URL")).to_be_visible()

@@ -94,7 +94,9 @@ def test_an_admin_adds_an_endpoint_and_copies_its_secret(client, org_admin):
     )
     assert endpoint.organization == org_admin.organization and endpoint.created_by == org_admin
     assert endpoint.events == sorted([EventType.STATUS_CHANGED, EventType.DECISION_MADE])
-    page = client.get(answer.url).content.decode()
+    shown = client.get(answer.url)
+    assert "no-store" in shown["Cache-Control"] and shown["Referrer-Policy"] == "same-origin"
+    page = shown.content.decode()
     secret = services.secret_of(endpoint)
     assert re.fullmatch(r"whsec_[A-Za-z0-9_-]{43}", secret)
     assert secret in page

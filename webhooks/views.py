@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates import services as candidate_services
@@ -66,7 +67,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "description": endpoint.description,
             }
         )
-    return render(
+    response = render(
         request,
         "webhooks/detail.html",
         {
@@ -78,6 +79,11 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "log_size": selectors.LOG_SIZE,
         },
     )
+    # The page shows the signing secret: kept out of caches, and no Referer with this URL
+    # leaves for another site (same-origin, so that its own forms still pass the CSRF check).
+    add_never_cache_headers(response)
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_POST
