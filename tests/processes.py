@@ -24,6 +24,10 @@ from django.conf import settings
 BASE_DIR = Path(settings.BASE_DIR)
 
 
+# What the served app signs and derives secrets with (tests that make a secret for it).
+SERVED_SECRET_KEY = "served-under-test"
+
+
 def database_url() -> str:
     """This test run's database (its name is only known once the test database exists)."""
     db = settings.DATABASES["default"]
@@ -111,7 +115,7 @@ class Gunicorn:
         environment = {
             **os.environ,
             "DATABASE_URL": database_url(),
-            "SECRET_KEY": "served-under-test",
+            "SECRET_KEY": SERVED_SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1",
             **env,
         }

@@ -8,28 +8,38 @@ SIGKILL while a member is reading pages, and gunicorn serving this test run's da
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import threading
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.test import override_settings
 from django.utils import timezone
 
+from ats import services as ats_services
+from ats.models import InboundItem
 from candidates import services
 from candidates.models import Candidate, Event, RiskNote, Role, User
 from outreach import services as outreach
 from outreach.models import CandidateEmail, LinkPurpose
 from outreach.tokens import token_for
 from reminders.models import Reminder, State
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 from .factories import JobFactory, UserFactory
-from .processes import Browser, Gunicorn, RedisServer
+from .processes import SERVED_SECRET_KEY, Browser, Gunicorn, RedisServer
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-battery"
+ATS_FIXTURES = Path(__file__).parent / "data" / "ats"
 
 
 def member(org, role: str, username: str):
@@ -84,6 +94,20 @@ def test_every_page_and_write_works_while_redis_is_dead(org, app, redis_server):
         reason="commute",
         job=job,
     )
+    # The organization's ATS and its webhook endpoint: a write's delivery and an inbound
+    # rejection must not depend on Redis either.
+    admin = UserFactory(organization=org, role=Role.ADMIN)
+    webhook_services.endpoint_create(
+        organization=org,
+        url="https://93.184.216.34/hooks",
+        events=["candidate.status_changed", "second_chance.requested"],
+        by=admin,
+    )
+    # The secret key is derived with the served app's SECRET_KEY (tests/processes.py).
+    with override_settings(SECRET_KEY=SERVED_SECRET_KEY):
+        greenhouse = ats_services.source_create(
+            organization=org, vendor="greenhouse", name="Careers", client_name="Acme", by=admin
+        )
     detail = f"/candidates/{candidate.pk}/"
     pages = [
         "/",
@@ -165,6 +189,23 @@ def test_every_page_and_write_works_while_redis_is_dead(org, app, redis_server):
     assert browser.request(f"{detail}events/", event)[0] == 302
     assert Event.objects.filter(candidate=candidate, kind="no_show").count() == 1
     assert Candidate.objects.get(pk=candidate.pk).status == "stumbled"
+
+    # Greenhouse posts a rejection: its rate limit (on the cache) lets it through, and it is
+    # stored; posted again, it is a replay.
+    body = (
+        Path(__file__).parent / "data" / "ats" / "greenhouse_reject_candidate.json"
+    ).read_bytes()
+    signature = "sha256 " + hmac.new(greenhouse.secret.encode(), body, hashlib.sha256).hexdigest()
+    for _ in range(2):
+        request = urllib.request.Request(  # noqa: S310 (our own server)
+            f"{app.base}/ats/in/{greenhouse.url_token}/",
+            data=body,
+            headers={"Signature": signature, "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (our server)
+            assert answer.status == 200
+    assert InboundItem.objects.count() == 1
     _, html = browser.request(f"/reminders/candidates/{candidate.pk}/new/")
     reminder = {
         **form_of(html),
@@ -190,6 +231,12 @@ def test_every_page_and_write_works_while_redis_is_dead(org, app, redis_server):
     assert stranger.request(path, words)[0] == 200
     assert Event.objects.filter(candidate=candidate, source="candidate").count() == 1
     assert CandidateEmail.objects.get(candidate=candidate).state == "pending"
+    # So does its webhook: stored with the request, sent by the next beat.
+    announced = Delivery.objects.filter(payload__data__candidate__id=candidate.pk)
+    assert sorted(announced.values_list("event_type", "state")) == [
+        ("candidate.status_changed", "pending"),  # stumbled -> requested
+        ("second_chance.requested", "pending"),
+    ]
 
     # Logging in, with Redis dead: a manager decides on a request.
     desk = Browser(app.base)

@@ -104,6 +104,17 @@ def test_an_admin_adds_an_endpoint_and_copies_its_secret(client, org_admin):
     assert secret not in str(Endpoint.objects.values().get())
 
 
+def test_the_add_form_posted_twice_adds_one_endpoint(client, org_admin):
+    client.force_login(org_admin)
+    page = client.get(reverse("webhooks:list")).content.decode()
+    submission = re.search(r'name="submission" value="([0-9a-f-]+)"', page).group(1)
+    form = {"url": "https://ats.example.com/hooks", "events": ALL, "submission": submission}
+    first = client.post(reverse("webhooks:list"), form)
+    again = client.post(reverse("webhooks:list"), form, follow=True)
+    assert first.status_code == 302 and Endpoint.objects.count() == 1
+    assert "Already added" in again.content.decode()
+
+
 @pytest.mark.parametrize("role", [Role.RECRUITER, Role.HEADHUNTER, Role.MANAGER])
 def test_only_admins_manage_webhooks(client, org, org_admin, role):
     endpoint = endpoint_at(org, org_admin, "https://ats.example.com/hooks")

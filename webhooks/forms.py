@@ -7,8 +7,9 @@ from candidates.forms import SubmittedOnce
 from .models import EventType
 
 
-class EndpointForm(forms.Form):
-    """The fields; what they accept is the service's rule (services._clean), shown here."""
+class EndpointForm(SubmittedOnce):
+    """The fields; what they accept is the service's rule (services._clean), shown here. The
+    submission key: a double click or a reload of the answer adds one endpoint."""
 
     url = forms.CharField(
         label="Endpoint URL",

@@ -100,12 +100,23 @@ def _clean(*, url: str, events: Iterable[str], description: str) -> dict[str, An
 
 @transaction.atomic
 def endpoint_create(
-    *, organization: Organization, url: str, events: Iterable[str], description: str = "", by: User
+    *,
+    organization: Organization,
+    url: str,
+    events: Iterable[str],
+    description: str = "",
+    by: User,
+    submission: uuid.UUID | None = None,
 ) -> Endpoint:
+    """A new endpoint. `submission`: the form's key; the same form posted again raises
+    candidates.services.AlreadySaved and adds nothing."""
+    from candidates.services import claim_submission
+
     fields = _clean(url=url, events=events, description=description)
     # One organization's endpoints are counted under its row's lock: two admins at once
     # cannot pass the limit.
     Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").first()
+    claim_submission(organization_id=organization.pk, key=submission)
     if Endpoint.objects.filter(organization=organization).count() >= MAX_ENDPOINTS:
         raise ValidationError(f"An organization has at most {MAX_ENDPOINTS} endpoints.")
     return Endpoint.objects.create(
@@ -114,8 +125,14 @@ def endpoint_create(
 
 
 def endpoint_update(
-    *, endpoint: Endpoint, url: str, events: Iterable[str], description: str = ""
+    *,
+    endpoint: Endpoint,
+    url: str,
+    events: Iterable[str],
+    description: str = "",
+    submission: uuid.UUID | None = None,
 ) -> Endpoint:
+    """`submission` is the form's key: an update posted twice sets the same values twice."""
     for name, value in _clean(url=url, events=events, description=description).items():
         setattr(endpoint, name, value)
     endpoint.save(update_fields=["url", "events", "description", "updated_at"])

@@ -33,14 +33,17 @@ def _save(form: EndpointForm, save) -> Endpoint | None:
 def endpoint_list(request: HttpRequest) -> HttpResponse:
     organization = org_of(request)
     form = EndpointForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and (
-        endpoint := _save(
+    try:
+        endpoint = request.method == "POST" and _save(
             form,
             lambda **data: services.endpoint_create(
                 organization=organization, by=request.user, **data
             ),
         )
-    ):
+    except candidate_services.AlreadySaved:
+        messages.info(request, "Already added: this form was sent twice, and added one endpoint.")
+        return redirect("webhooks:list")
+    if endpoint:
         messages.success(request, "Endpoint added. Copy its signing secret below.")
         return redirect("webhooks:detail", endpoint.pk)
     return render(
