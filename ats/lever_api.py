@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from requests_hardened import Config, HTTPSession
+from requests_hardened import HTTPSession
+
+from recovery import outbound
 
 from . import vendors
 
@@ -56,21 +57,13 @@ class Facts:
 
 
 def session() -> HTTPSession:
-    """A session for one read, hardened as the webhooks' (webhooks/delivery.py): redirects
-    are never followed (the API key would go along to wherever they point), nothing from the
+    """A session for one read (recovery.outbound, as the webhooks' sender): redirects are
+    never followed (the API key would go along to wherever they point), nothing from the
     environment (proxies, ~/.netrc) applies, and the address is checked against private,
     loopback and link-local ones unless LEVER_API_ALLOW_PRIVATE (the tests' fake)."""
-    http = HTTPSession(
-        Config(
-            ip_filter_enable=not settings.LEVER_API_ALLOW_PRIVATE,
-            ip_filter_allow_loopback_ips=False,
-            never_redirect=True,
-            default_timeout=TIMEOUT,
-            user_agent_override=USER_AGENT,
-        )
+    return outbound.session(
+        allow_private=settings.LEVER_API_ALLOW_PRIVATE, timeout=TIMEOUT, user_agent=USER_AGENT
     )
-    http.trust_env = False
-    return http
 
 
 def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -85,25 +78,12 @@ def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 def _fetch_within_deadline(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
-    """`_fetch` with a deadline for the whole read (requests' timeouts bound each read only:
-    an answer trickling in would hold the webhook's request as long as it liked). The read
-    runs in a thread of its own, abandoned at the deadline, as webhooks/delivery.py's post."""
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["answer"] = _fetch(url, headers)
-        except BaseException as exc:  # handed to the caller's thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=run, name="lever-api-get", daemon=True)
-    thread.start()
-    thread.join(DEADLINE)
-    if thread.is_alive():
-        raise Unavailable(f"Lever's API did not answer within {DEADLINE} seconds.")
-    if "error" in result:
-        raise result["error"]
-    return result["answer"]
+    """`_fetch` with a deadline for the whole read (recovery.outbound.within): an answer
+    trickling in cannot hold the webhook's request."""
+    try:
+        return outbound.within(DEADLINE, lambda: _fetch(url, headers), name="lever-api-get")
+    except outbound.TooSlow:
+        raise Unavailable(f"Lever's API did not answer within {DEADLINE} seconds.") from None
 
 
 def _get(api_key: str, path: str) -> dict[str, Any]:

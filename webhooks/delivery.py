@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -35,9 +34,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from requests import exceptions
-from requests_hardened import Config, HTTPSession
+from requests_hardened import HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
+from recovery import outbound
 from reminders.delivery import MAX_ATTEMPTS, RETRY_DELAYS, claim_rows
 
 from . import signing
@@ -65,25 +65,14 @@ class EndpointRefused(Exception):
         self.status, self.body = status, body
 
 
-class TooSlow(Exception):
-    pass
-
-
 def session() -> HTTPSession:
-    """A session for one attempt: no cookie jar shared between organizations' endpoints,
-    and nothing from the worker's environment (proxies, ~/.netrc credentials) applied to a
-    customer's URL."""
-    http = HTTPSession(
-        Config(
-            ip_filter_enable=not settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES,
-            ip_filter_allow_loopback_ips=False,
-            never_redirect=True,
-            default_timeout=TIMEOUT,
-            user_agent_override=USER_AGENT,
-        )
+    """A session for one attempt (recovery.outbound: the SSRF filter, no redirects, nothing
+    from the environment, no cookie jar shared between organizations)."""
+    return outbound.session(
+        allow_private=settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES,
+        timeout=TIMEOUT,
+        user_agent=USER_AGENT,
     )
-    http.trust_env = False
-    return http
 
 
 def send_due(
@@ -161,26 +150,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    """`_post` with a deadline for the whole attempt. requests' timeouts bound each read,
-    so an endpoint trickling a byte every few seconds would hold the sender (and the
-    delivery's transaction) for as long as it liked: the POST runs in a thread of its own,
-    abandoned at the deadline (it ends at its next read timeout or when the endpoint stops)."""
-    result: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            result["answer"] = _post(url, body, headers)
-        except BaseException as exc:  # handed to the caller's thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=run, name="webhook-post", daemon=True)
-    thread.start()
-    thread.join(DEADLINE)
-    if thread.is_alive():
-        raise TooSlow(f"TooSlow: no complete answer within {DEADLINE} seconds.")
-    if "error" in result:
-        raise result["error"]  # type: ignore[misc]
-    return result["answer"]  # type: ignore[return-value]
+    """`_post` with a deadline for the whole attempt (recovery.outbound.within): a trickling
+    endpoint cannot hold the sender and the delivery's transaction."""
+    return outbound.within(DEADLINE, lambda: _post(url, body, headers), name="webhook-post")
 
 
 def send_one(delivery: Delivery, token: str) -> int:
@@ -234,7 +206,7 @@ def describe(exc: Exception) -> str:
     name = type(exc).__name__
     if isinstance(exc, InvalidIPAddress):
         return "Refused: the address is private, loopback or link-local."
-    if isinstance(exc, TooSlow):
+    if isinstance(exc, outbound.TooSlow):
         return str(exc)
     if isinstance(exc, exceptions.SSLError):
         return f"{name}: the TLS handshake failed (is the certificate valid for this host?)."
