@@ -59,8 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    # Form widgets render through TEMPLATES (FORM_RENDERER below), so that templates/ may
-    # override one: the select widget writes its options out instead of including each.
+    # Django's own form templates, for the admin's widgets (Django templates that include
+    # them); every other field and widget renders through Jinja2 (FORM_RENDERER below).
     "django.forms",
     "simple_history",
     "axes",
@@ -95,7 +95,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Fields and widgets through Jinja2, a fraction of the cost (recovery/renderers.py).
+FORM_RENDERER = "recovery.renderers.FormRenderer"
 
 ROOT_URLCONF = "recovery.urls"
 WSGI_APPLICATION = "recovery.wsgi.application"
