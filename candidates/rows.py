@@ -16,6 +16,8 @@ from html import escape
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 
 from .models import (
     ADVICE_CHOICES,
@@ -230,3 +232,73 @@ def history_items(candidate: Candidate, timeline, correctable: dict[str, set[int
             for item in timeline
         )
     )
+
+
+# --- Today ------------------------------------------------------------------------------------
+
+
+def _dated(on: date) -> str:
+    return f"{on.day} {on:%b %Y}"  # "16 Nov 2026", as |date:"j M Y"
+
+
+def stumbled_items(candidates: list[Candidate]) -> list[SafeString]:
+    """Stumbled, no follow-up: each with when its last event was and whose candidate it is."""
+    detail = url_prefix("candidates:detail")
+    return [
+        html(
+            '<li><a href="{}{}/">{}</a> <span class="badge badge-status badge-stumbled">'
+            '<span class="visually-hidden">Status: </span>Stumbled</span> '
+            '<span class="muted small">last event {} ({} ago){}</span></li>',
+            detail,
+            c.pk,
+            c.name,
+            _dated(c.last_event_on),
+            timesince(c.last_event_on),
+            f" · {c.owner}" if c.owner else "",
+        )
+        for c in candidates
+    ]
+
+
+def pending_items(candidates: list[Candidate]) -> list[SafeString]:
+    """Requests waiting for a decision: when each was asked, its risk and its pitch."""
+    detail = url_prefix("candidates:detail")
+    return [
+        html(
+            '<li><a href="{}{}/">{}</a> <span class="muted small">asked {} · risk {}</span>{}</li>',
+            detail,
+            c.pk,
+            c.name,
+            _dated(c.requested_on) if c.requested_on else "",
+            c.risk_score,
+            html('<p class="small quote">“{}”</p>', Truncator(c.pitch).chars(140))
+            if c.pitch
+            else "",
+        )
+        for c in candidates
+    ]
+
+
+def upcoming_items(candidates: list[Candidate]) -> list[SafeString]:
+    """Second-chance interviews coming up: when, in the member's time zone, and for which
+    job."""
+    detail = url_prefix("candidates:detail")
+    items = []
+    for c in candidates:
+        at = timezone.localtime(c.next_interview_at)
+        job = c.next_interview.job if c.next_interview else None
+        items.append(
+            html(
+                '<li><a href="{}{}/">{}</a> <span class="nowrap"><time datetime="{}">{}</time>'
+                "</span>{}</li>",
+                detail,
+                c.pk,
+                c.name,
+                at.isoformat(),
+                f"{at:%a} {at.day} {at:%b, %H:%M}",
+                html('<span class="muted small">· {}, {}</span>', job.title, job.client.name)
+                if job
+                else "",
+            )
+        )
+    return items

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from reminders import selectors as reminder_selectors
 
-from .. import selectors
+from .. import rows, selectors
 from ..access import member_required, scoped
 from ..engine import Status
 from ..models import Candidate, Event
@@ -25,16 +25,18 @@ def today(request):
     numbers = selectors.status_counts(request.user.organization)
     context = {
         "today": today,
-        "stumbled": list(stumbled[:SHOWN]),
+        "stumbled": rows.stumbled_items(stumbled[:SHOWN]),
         "stumbled_count": min(counted := stumbled[: COUNTED + 1].count(), COUNTED),
         "stumbled_more": counted > COUNTED,
-        "upcoming": list(selectors.upcoming_second_chance_interviews(candidates, now=now)[:SHOWN]),
+        "upcoming": rows.upcoming_items(
+            selectors.upcoming_second_chance_interviews(candidates, now=now)[:SHOWN]
+        ),
         "numbers": numbers,
         "no_follow_up_days": selectors.NO_FOLLOW_UP_DAYS,
         "reminders_today": reminder_selectors.due_for_user(request.user, now),
     }
     if request.user.is_manager:
-        context["pending"] = list(
+        context["pending"] = rows.pending_items(
             selectors.pending_requests(candidates, scoped(Event, request))[:SHOWN]
         )
         # Every candidate with status "requested" waits for a decision: no second count.
