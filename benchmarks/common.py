@@ -103,6 +103,9 @@ def pages(long_history_id: int) -> list[Page]:
     that touches nothing (no database, no cache), requested without a session cookie."""
     return [
         Page("bare", "bare view (/livez)", "/livez", expect="ok", anonymous=True),
+        # The same view with a member's session: what every page pays before its own work
+        # (the session and the member read, the middleware), the ceiling of any page's ratio.
+        Page("floor", "bare view, logged in", "/livez", expect="ok"),
         Page(
             "list",
             "list: stumbled, by risk",

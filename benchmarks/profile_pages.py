@@ -7,7 +7,9 @@ bench member: no HTTP server and no load tool, so the figures are the Python cos
 page in the worker, plus its round trips to PostgreSQL and Redis. Prints, per page of the
 benchmark, the milliseconds of a first view (the cache emptied before each request: every
 query runs, as after a write), of a repeated view (whatever the app keeps in its cache
-kept), each the median of `--requests` requests, and the queries of a first view.
+kept), each the median of `--requests` requests, the queries of a first view, and its
+Python function calls: unlike milliseconds, a count that the machine's other work does not
+move, so two versions of a page compare in any run.
 
 `--profile URL` then profiles that page's first views with cProfile and prints the
 functions by cumulative time (`--filter` narrows them to a regular expression of file
@@ -22,11 +24,29 @@ import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import common
+
+
+def count_calls(request: Callable[[], object]) -> int:
+    """The Python and C function calls one request makes."""
+    calls = 0
+
+    def profiler(frame, event, arg):
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(profiler)
+    try:
+        request()
+    finally:
+        sys.setprofile(None)
+    return calls
 
 
 def main() -> None:
@@ -66,7 +86,7 @@ def main() -> None:
         return elapsed
 
     print(f"{common.SIZES[args.size][1]:,} candidates, milliseconds per request (medians):")
-    print(f"{'page':<32} {'first view':>10} {'repeat view':>11} {'queries':>8}")
+    print(f"{'page':<32} {'first view':>10} {'repeat view':>11} {'queries':>8} {'calls':>8}")
     for page in common.pages(long_history.pk):
         client = anonymous if page.anonymous else member
         for _ in range(5):  # compiles the templates, opens the connections
@@ -80,13 +100,14 @@ def main() -> None:
         cache.clear()
         with connection.execute_wrapper(count):
             client.get(page.path)
+        calls = count_calls(lambda: client.get(page.path))  # noqa: B023 (called at once)
         first = statistics.median(
             timed(client, page.path, first=True) for _ in range(args.requests)
         )
         repeat = statistics.median(
             timed(client, page.path, first=False) for _ in range(args.requests)
         )
-        print(f"{page.name:<32} {first:>10.2f} {repeat:>11.2f} {len(queries):>8}")
+        print(f"{page.name:<32} {first:>10.2f} {repeat:>11.2f} {len(queries):>8} {calls:>8,}")
 
     if args.profile:
         client = anonymous if args.profile == "/livez" else member
