@@ -71,8 +71,11 @@ def _candidate(request: HttpRequest, pk: int) -> Candidate:
 def _filter_form(request: HttpRequest) -> tuple[CandidateFilterForm, dict]:
     form = CandidateFilterForm(
         request.GET or None,
-        owners=scoped(User, request).order_by("first_name", "last_name", "username"),
-        clients=scoped(Client, request).order_by("name"),
+        # Only what the choices show (User.__str__, a client's name).
+        owners=scoped(User, request)
+        .only("first_name", "last_name", "email", "username")
+        .order_by("first_name", "last_name", "username"),
+        clients=scoped(Client, request).only("name").order_by("name"),
         jobs=_jobs(request),
     )
     return form, form.filters() if request.GET else {}
