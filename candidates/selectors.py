@@ -182,14 +182,6 @@ def list_count(candidates: QuerySet[Candidate], organization: Organization, filt
     return candidates.count()
 
 
-# What a row of the list shows (rows.list_rows), and nothing more: a Candidate and its owner
-# built from twelve columns instead of fifty.
-LIST_COLUMNS = (
-    *("name", "email", "status", "advice", "risk_score", "live_missteps", "last_event_on"),
-    *("owner__first_name", "owner__last_name", "owner__email", "owner__username"),
-)
-
-
 @dataclass
 class CandidateList:
     page: Page
@@ -217,7 +209,6 @@ def candidate_list(
     filters = dict(filters)
     q = filters.pop("q", "").strip()
     sort = filters.pop("sort", "")
-    candidates = candidates.only(*LIST_COLUMNS)
     qs = _filtered(candidates, events, **filters)
     if not q:
         sorting = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]

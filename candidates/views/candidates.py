@@ -93,7 +93,7 @@ def _filtered(request: HttpRequest) -> tuple[CandidateFilterForm, dict, object]:
 def candidate_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filter_form(request)
     listing = selectors.candidate_list(
-        scoped(Candidate, request),
+        scoped(Candidate, request).only(*rows.LIST_COLUMNS),
         scoped(Event, request),
         organization=request.user.organization,
         filters=filters,
