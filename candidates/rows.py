@@ -83,15 +83,36 @@ def moment(at: datetime) -> SafeString:
     )
 
 
+# --- Badges ----------------------------------------------------------------------------------
+
+
+def status_badge(status: str) -> SafeString:
+    """A status as its coloured badge, wherever one is shown (templates: `|status_badge`)."""
+    return html(
+        '<span class="badge badge-status badge-{}"><span class="visually-hidden">Status: </span>'
+        "{}</span>",
+        status,
+        STATUS_LABELS.get(status, status),
+    )
+
+
+def advice_badge(advice: str) -> SafeString:
+    """Advice as its coloured badge (templates: `|advice_badge`)."""
+    return html(
+        '<span class="badge badge-advice badge-advice-{}"><span class="visually-hidden">Advice: '
+        "</span>{}</span>",
+        advice,
+        ADVICE_LABELS.get(advice, advice),
+    )
+
+
 # --- The candidate list ---------------------------------------------------------------------
 
 LIST_ROW = (
     '<tr><td class="primary"><a href="{url}"><strong>{name}</strong></a><br>'
     '<span class="muted small">{email}</span></td>'
-    '<td data-label="Status" class="badge-cell"><span class="badge badge-status badge-{status}">'
-    '<span class="visually-hidden">Status: </span>{status_label}</span></td>'
-    '<td data-label="Advice"><span class="badge badge-advice badge-advice-{advice}">'
-    '<span class="visually-hidden">Advice: </span>{advice_label}</span></td>'
+    '<td data-label="Status" class="badge-cell">{status}</td>'
+    '<td data-label="Advice">{advice}</td>'
     '<td data-label="Risk" class="num"><span class="risk">{risk}</span></td>'
     '<td data-label="Missteps" class="num">{missteps}</td>'
     '<td data-label="Owner">{owner}</td>'
@@ -116,10 +137,8 @@ def list_rows(candidates: list[Candidate]) -> list[SafeString]:
             url=f"{detail}{c.pk}/",
             name=c.name,
             email=c.email,
-            status=c.status,
-            status_label=STATUS_LABELS.get(c.status, c.status),
-            advice=c.advice,
-            advice_label=ADVICE_LABELS.get(c.advice, c.advice),
+            status=status_badge(c.status),
+            advice=advice_badge(c.advice),
             risk=c.risk_score,
             missteps=c.live_missteps,
             owner=str(c.owner) if c.owner else "—",

@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from candidates.rows import html
+from candidates.rows import advice_badge, html, status_badge
 
 TEMPLATE = '<a href="{}" title="{}">{}</a>{}'
 any_value = st.one_of(
@@ -38,3 +38,11 @@ def test_a_safe_part_goes_in_as_it_is_and_the_rest_escaped(text, safe):
 
 def test_markup_in_a_value_never_becomes_markup():
     assert html("<td>{}</td>", "<b>O'Brien</b>") == "<td>&lt;b&gt;O&#x27;Brien&lt;/b&gt;</td>"
+
+
+def test_a_badge_says_what_it_is_to_a_screen_reader_and_shows_its_label():
+    assert status_badge("second_chance") == (
+        '<span class="badge badge-status badge-second_chance">'
+        '<span class="visually-hidden">Status: </span>Second chance</span>'
+    )
+    assert "Advice: </span>Do not resubmit</span>" in advice_badge("do_not_resubmit")
