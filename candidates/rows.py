@@ -324,7 +324,7 @@ def upcoming_items(candidates: list[Candidate]) -> list[SafeString]:
                 c.name,
                 at.isoformat(),
                 f"{at:%a} {at.day} {at:%b, %H:%M}",
-                html('<span class="muted small">· {}, {}</span>', job.title, job.client.name)
+                html(' <span class="muted small">· {}, {}</span>', job.title, job.client.name)
                 if job
                 else "",
             )

@@ -99,7 +99,8 @@ def test_upcoming_second_chance_interviews(client, org, other_org, recruiter):
     assert "Sue Soon" in page
     local = timezone.localtime(soon)  # the member's zone (UTC here)
     assert f'<time datetime="{local.isoformat()}">{local:%a} {local.day} {local:%b, %H:%M}' in page
-    assert "Forklift operator, Acme" in page
+    job_part = '<span class="muted small">· Forklift operator, Acme'
+    assert f"{local:%H:%M}</time></span> {job_part}" in page  # a space between them
     assert "Pat Past" not in page and "Rival Person" not in page
 
 
