@@ -10,7 +10,9 @@ widget template (django/forms/jinja2), same markup. The admin's own widgets have
 templates only: a template Jinja2 cannot find comes from TEMPLATES, as before.
 
 Jinja2 templates live under templates/jinja2/ and nowhere else, so that neither engine is
-ever handed the other's syntax.
+ever handed the other's syntax. To change a widget's markup, override it there
+(templates/jinja2/django/forms/widgets/select.html does): a Django template under
+templates/django/forms/ would reach the admin's widgets only.
 """
 
 from __future__ import annotations
