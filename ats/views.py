@@ -19,6 +19,7 @@ from django_ratelimit.core import is_ratelimited
 
 from candidates import services as candidate_services
 from candidates.access import ADMINS, DECIDERS, RECORDERS, get_for_org, member_required, org_of
+from candidates.views.common import add_service_errors, secret_page
 
 from . import selectors, services, tokens
 from .forms import MappingForm, ResolveForm, SourceForm
@@ -81,7 +82,7 @@ def inbound(request: HttpRequest, token: str) -> HttpResponse:
 # --- Sources (admins) ---------------------------------------------------------------------
 
 
-@never_cache
+@secret_page  # the answer may hold a new source's URL token and secret
 @member_required(*ADMINS)
 @require_http_methods(["GET", "POST"])
 def source_list(request: HttpRequest) -> HttpResponse:
@@ -102,7 +103,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
             )
             return redirect("ats:sources")
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             # Shown on this answer only: the URL token and the secret are never shown again.
             form = SourceForm()
@@ -113,11 +114,6 @@ def source_list(request: HttpRequest) -> HttpResponse:
         "ats/sources.html",
         {"form": form, "sources": selectors.sources(org_of(request)), "made": made, "url": url},
     )
-    # The answer may hold the URL token and the secret: no cache keeps it (never_cache), and
-    # no Referer leaves for another site. Same-origin rather than no-referrer: with
-    # no-referrer the browser posts this page's forms with `Origin: null`, which Django's
-    # CSRF check refuses (outreach/views.py says the same).
-    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -144,7 +140,7 @@ def mapping_list(request: HttpRequest) -> HttpResponse:
         try:
             services.mapping_save(organization=organization, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             recorded = services.retry_waiting(organization=organization)
             messages.success(
@@ -177,7 +173,7 @@ def mapping_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 organization=org_of(request), mapping=mapping, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             recorded = services.retry_waiting(organization=org_of(request))
             messages.success(
@@ -267,11 +263,3 @@ def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Dismissed: nothing recorded.")
     return redirect("ats:review")
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)

@@ -86,23 +86,24 @@ def moment(at: datetime) -> SafeString:
 # --- Badges ----------------------------------------------------------------------------------
 
 
+def _badge(css: str, what: str, label: str) -> SafeString:
+    return html(
+        '<span class="badge {}"><span class="visually-hidden">{}: </span>{}</span>',
+        css,
+        what,
+        label,
+    )
+
+
 def status_badge(status: str) -> SafeString:
     """A status as its coloured badge, wherever one is shown (templates: `|status_badge`)."""
-    return html(
-        '<span class="badge badge-status badge-{}"><span class="visually-hidden">Status: </span>'
-        "{}</span>",
-        status,
-        STATUS_LABELS.get(status, status),
-    )
+    return _badge(f"badge-status badge-{status}", "Status", STATUS_LABELS.get(status, status))
 
 
 def advice_badge(advice: str) -> SafeString:
     """Advice as its coloured badge (templates: `|advice_badge`)."""
-    return html(
-        '<span class="badge badge-advice badge-advice-{}"><span class="visually-hidden">Advice: '
-        "</span>{}</span>",
-        advice,
-        ADVICE_LABELS.get(advice, advice),
+    return _badge(
+        f"badge-advice badge-advice-{advice}", "Advice", ADVICE_LABELS.get(advice, advice)
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db import models
 
 from candidates.models import Candidate, Event, Job, Organization, User
+from reminders.models import OutboxRow
 
 
 class LinkPurpose(models.TextChoices):
@@ -74,7 +75,7 @@ class EmailState(models.TextChoices):
     FAILED = "failed", "Could not be sent"
 
 
-class CandidateEmail(models.Model):
+class CandidateEmail(OutboxRow):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=EmailKind.choices)
@@ -99,12 +100,6 @@ class CandidateEmail(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(max_length=10, choices=EmailState.choices, default="pending")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    claim_token = models.CharField(max_length=32, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

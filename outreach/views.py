@@ -22,6 +22,7 @@ from candidates import services as candidate_services
 from candidates.access import DECIDERS, RECORDERS, get_for_org, member_required, scoped
 from candidates.accounts import client_ip
 from candidates.models import Candidate, Event, Job, Role
+from candidates.views.common import add_service_errors
 
 from . import briefs, selectors, services, tokens, wording
 from .forms import (
@@ -99,7 +100,7 @@ def request_page(request: HttpRequest, token: str) -> HttpResponse:
                 submission=form.cleaned_data["submission"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return render(request, "outreach/public/request_thanks.html", {"link": link})
     return render(
@@ -125,7 +126,7 @@ def brief_page(request: HttpRequest, token: str) -> HttpResponse:
                 submission=data["submission"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return render(
                 request, "outreach/public/decision_thanks.html", {"link": link, "event": event}
@@ -156,14 +157,6 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
         "outreach/public/opt_out.html",
         {"organization": candidate.organization, "done": done},
     )
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- Members' actions -----------------------------------------------------------------------

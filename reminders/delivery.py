@@ -153,7 +153,8 @@ def claim_rows(
     due: Callable[[datetime], QuerySet], token: str, *, now: datetime, size: int, lease: timedelta
 ) -> list[tuple[int, str]]:
     """Step 1 for any outbox whose rows have `next_attempt_at`, `claim_token`, `claimed_at`
-    and `attempts` (reminders, outreach's emails to candidates): claim up to `size` of the
+    and `attempts` (reminders, and every `models.OutboxRow`: outreach's emails to candidates,
+    the webhooks' deliveries): claim up to `size` of the
     rows `due(now)` selects, with a lease, inside the caller's transaction. Returns each
     claimed row's pk and the claim token it held before ("" unless its sender died)."""
     rows_due = due(now).order_by("next_attempt_at", "pk")

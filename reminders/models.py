@@ -56,6 +56,22 @@ class ReminderQuerySet(models.QuerySet):
         return qs if user.is_manager else qs.filter(user=user)
 
 
+class OutboxRow(models.Model):
+    """The bookkeeping of a row sent exactly once by `delivery.claim_rows` and a conditional
+    UPDATE to sent (outreach's emails to candidates, the webhooks' deliveries; a reminder
+    keeps its own, with a round per snooze)."""
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Reminder(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="reminders"

@@ -14,12 +14,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from candidates.access import get_for_org, member_required, scoped
 from candidates.models import Candidate, User
-from candidates.views.common import back_to
+from candidates.views.common import back_to, secret_page
 
 from . import calendars, selectors, services
 from .forms import ReminderForm
@@ -132,7 +131,7 @@ def reminder_add(request: HttpRequest, candidate_pk: int) -> HttpResponse:
 # --- The calendar feed ----------------------------------------------------------------------
 
 
-@never_cache
+@secret_page  # it may show the feed's secret URL
 @member_required()
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """The member's feed: a POST makes a new URL (revoking the old one) and shows it, once."""
@@ -140,12 +139,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         new_url = calendars.feed_url(calendars.feed_create(request.user))
     context = {"feed": calendars.live_feed(request.user), "new_url": new_url}
-    response = render(request, "reminders/calendar.html", context)
-    # The page may hold the secret URL: no Referer carries it to another site. Same-origin,
-    # not no-referrer: with no-referrer the browser posts this page's own forms with
-    # `Origin: null`, which the CSRF check refuses (every button here answered 403).
-    response["Referrer-Policy"] = "same-origin"
-    return response
+    return render(request, "reminders/calendar.html", context)
 
 
 @require_POST

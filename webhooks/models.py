@@ -16,6 +16,7 @@ import uuid
 from django.db import models
 
 from candidates.models import Organization, User
+from reminders.models import OutboxRow
 
 
 class EventType(models.TextChoices):
@@ -59,7 +60,7 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Gave up"
 
 
-class Delivery(models.Model):
+class Delivery(OutboxRow):
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=40)
     # The event's id, in the body and the `Recovery-Delivery` header, the same on every
@@ -69,12 +70,6 @@ class Delivery(models.Model):
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(max_length=10, choices=DeliveryState.choices, default="pending")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    claim_token = models.CharField(max_length=32, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

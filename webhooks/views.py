@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from candidates import services as candidate_services
 from candidates.access import ADMINS, get_for_org, member_required, org_of
+from candidates.views.common import secret_page
 
 from . import selectors, services
 from .forms import EndpointForm, TestForm
@@ -53,6 +53,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@secret_page  # it shows the signing secret
 @member_required(*ADMINS)
 @require_http_methods(["GET", "POST"])
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -82,10 +83,6 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "log_size": selectors.LOG_SIZE,
         },
     )
-    # The page shows the signing secret: kept out of caches, and no Referer with this URL
-    # leaves for another site (same-origin, so that its own forms still pass the CSRF check).
-    add_never_cache_headers(response)
-    response["Referrer-Policy"] = "same-origin"
     return response
 
 
