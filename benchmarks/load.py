@@ -5,7 +5,8 @@ CSRF token) on varied candidates.
 
 Counted as an error: a read that does not answer 200, a write that does not answer the
 302 of a saved form (a form sent back with errors is a 200: an error here), and socket
-errors (wrk's connect, read, write errors and timeouts).
+errors (wrk's connect, read, write errors and timeouts). benchmarks/web.py also counts the
+events and notes each run stored, against the writes answered as saved.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,15 +27,19 @@ from benchmarks.common import ROOT, Page, say
 from benchmarks.server import BASE, Member, fetch, forms_of
 
 READS_PER_WRITE = 10
-WRITES_PER_PLAN = 50  # per member: the plan repeats after 50 writes (550 requests)
+# Per member: the plan repeats after this many writes, more than any run makes (each write's
+# form key is its own, and a plan that came round again would post the same keys twice).
+WRITES_PER_PLAN = 400
 TIMEOUT_S = 10
 
 # What the writes log, in turn: progress, and missteps with their reason (as a recruiter
 # would pick them in the form).
+# No kind a guard may refuse (submitted, scheduled, a second-chance request): the writes are
+# stored and add up run after run, and a candidate they burn would have its form sent back.
 EVENTS = [
     ("attended", ""),
     ("late", "commute"),
-    ("scheduled", ""),
+    ("left_early", "commute"),
     ("no_show", "illness"),
     ("offer_made", ""),
     ("declined_interview", "commute"),
@@ -71,7 +77,7 @@ def read_forms(member: Member, candidate_path: str) -> None:
 def write_request(member: Member, kind: str, candidate_id: int, n: int) -> tuple[str, dict]:
     """Write number `n` of a kind on a candidate: the form's action for that candidate, and
     every field the page renders filled as a person would (a choice the page offers, in turn;
-    yesterday's date; a line of text), the others left as rendered."""
+    yesterday's date; a line of text; a new submission key), the others left as rendered."""
     action, fields = member.forms[kind]
     yesterday = (date.today() - timedelta(days=1)).isoformat()  # noqa: DTZ011 (any zone)
     event_kind, reason = EVENTS[n % len(EVENTS)]
@@ -80,6 +86,10 @@ def write_request(member: Member, kind: str, candidate_id: int, n: int) -> tuple
     for name, value, options in fields:
         if name == "csrfmiddlewaretoken":
             data[name] = member.csrf_token
+        elif name == "submission":
+            # A new key per write, as a page loaded again gives: one key posted twice is a
+            # double submit, answered as saved and stored once (a write that writes nothing).
+            data[name] = str(uuid.uuid4())
         elif name.endswith("_on"):
             data[name] = yesterday
         elif name in ("notes", "note"):

@@ -134,24 +134,46 @@ def members_logged_in(pages: list[Page], write_ids: list[int]) -> list[Member]:
     return members
 
 
+def stored_writes(database: str) -> int:
+    """The events and risk notes in the bench database, once the writes still in flight when
+    wrk stopped have had time to commit."""
+    time.sleep(1)
+    with psycopg.connect(f"{PG}/{database}") as conn:
+        (count,) = conn.execute(
+            "SELECT (SELECT count(*) FROM candidates_event)"
+            " + (SELECT count(*) FROM candidates_risknote)"
+        ).fetchone()
+    return count
+
+
 def drive_pages(
     wrk: str, pages: list[Page], members: list[Member], write_ids: list[int], args
 ) -> dict[str, dict]:
-    """Per page: the bare view, then the page with its writes (after a warm-up)."""
+    """Per page: the bare view, then the page with its writes (after a warm-up). A write
+    answered as saved must have stored its event or note: those that did not count as
+    errors."""
     bare = next(p for p in pages if p.key == "bare")
+    database = common.database(args.load_size)
     results = {}
     for page in pages:
         if page.anonymous:
             continue
         ceiling = load.drive(wrk, bare, members, None, args.bare_duration)
         load.drive(wrk, page, members, write_ids, args.warmup)
+        before = stored_writes(database)
         run = load.drive(wrk, page, members, write_ids, args.duration)
+        stored = stored_writes(database) - before
         reads = run.by_label.get("read", load.Figures("read", run.seconds))
         bare_reads = ceiling.by_label.get("read", load.Figures("read", ceiling.seconds))
+        writes = [f for label, f in run.by_label.items() if label.startswith("write")]
+        saved = sum(f.statuses[302] for f in writes)
+        if saved > stored:
+            say(f"!! {saved} writes answered as saved, {stored} events and notes stored")
         results[page.key] = {
             "page": page,
             "reads": reads,
-            "writes": [f for label, f in run.by_label.items() if label.startswith("write")],
+            "writes": writes,
+            "unstored": max(0, saved - stored),
             "socket_errors": run.socket_errors,
             "bare": bare_reads,
             "bare_socket_errors": ceiling.socket_errors,
@@ -163,14 +185,16 @@ def drive_pages(
     return results
 
 
-def _errors(figures: load.Figures, socket_errors: int = 0) -> str:
-    if not figures.errors and not socket_errors:
+def _errors(figures: load.Figures, socket_errors: int = 0, unstored: int = 0) -> str:
+    if not figures.errors and not socket_errors and not unstored:
         return "0"
     others = {s: n for s, n in figures.statuses.items() if s != figures.expected}
     parts = [f"{n}x{s}" for s, n in sorted(others.items())]
     if socket_errors:
         parts.append(f"{socket_errors} socket")
-    return f"{figures.errors + socket_errors} ({', '.join(parts)})"
+    if unstored:
+        parts.append(f"{unstored} saved but not stored")
+    return f"{figures.errors + socket_errors + unstored} ({', '.join(parts)})"
 
 
 # --- Report -------------------------------------------------------------------------------
@@ -239,7 +263,7 @@ def _writes_row(results: dict[str, dict], *, with_bare: bool, extra: int = 0) ->
         _ms(writes.percentile(50)),
         _ms(writes.percentile(95)),
         _ms(writes.percentile(99)),
-        _errors(writes),
+        _errors(writes, unstored=sum(r["unstored"] for r in results.values())),
     ]
     return row + ([""] * (2 if with_bare else extra))
 
@@ -362,7 +386,7 @@ def main() -> None:
     sizes = [s for s in common.SIZES if s in args.sizes.split(",")]
     if not sizes:
         raise SystemExit(f"--sizes: one or both of {', '.join(common.SIZES)}")
-    load_size = common.LOAD_SIZE if common.LOAD_SIZE in sizes else sizes[-1]
+    load_size = args.load_size = common.LOAD_SIZE if common.LOAD_SIZE in sizes else sizes[-1]
 
     started = time.monotonic()
     wrk = load.ensure_wrk()

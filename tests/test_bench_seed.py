@@ -3,11 +3,15 @@ and the members who drive the pages."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from benchmarks import seed
+from benchmarks import load, seed
+from benchmarks.server import forms_of
 from candidates import demo
 from candidates.access import RECORDERS
 from candidates.models import Candidate, Event, Organization, RiskNote
@@ -117,3 +121,29 @@ def test_the_bench_has_members_who_log_in_and_record_and_long_histories(client):
     assert again.created == 0
     assert again.long_history_ids == seeded.long_history_ids
     assert counts() == before
+
+
+def test_each_write_of_the_bench_load_stores_an_event_or_a_note(client):
+    """The load's writes (benchmarks/load.py) are the candidate page's own forms filled in,
+    each with a key of its own as a page loaded again gives: every one answered as saved
+    stores its row. (Sharing the key the page was read with, they were double submits:
+    answered as saved, stored once, so the benchmark's writes wrote nothing.)"""
+    seeded = seed.ensure(candidates=40, batch_size=25)
+    member = seeded.members[0]
+    assert log_in(client, member.username, seed.BENCH_PASSWORD)
+    targets = list(
+        Candidate.objects.filter(organization=seeded.organization)
+        .exclude(pk__in=seeded.long_history_ids)
+        .values_list("pk", flat=True)[:6]
+    )
+    page = client.get(reverse("candidates:detail", args=[targets[0]])).content.decode()
+    reader = SimpleNamespace(forms={}, csrf_token="")
+    for action, fields in forms_of(page).items():
+        for kind, ending in (("event", "/events/"), ("note", "/notes/")):
+            if action.endswith(ending):
+                reader.forms[kind] = (action, fields)
+    before = Event.objects.count() + RiskNote.objects.count()
+    for n, pk in enumerate(targets):
+        path, data = load.write_request(reader, ("event", "note")[n % 2], pk, n)
+        assert client.post(path, data).status_code == 302
+    assert Event.objects.count() + RiskNote.objects.count() == before + len(targets)
