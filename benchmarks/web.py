@@ -14,8 +14,9 @@
 4. Again with Redis stopped: gunicorn on a redis-server of the benchmark's own, which it shuts
    down once the members are logged in. Every page should still answer; the table says how
    its throughput compares with the run with Redis, and the errors.
-5. Each page's SQL in-process at both sizes (benchmarks/sql.py): the time per page at 100,000
-   over that at 10,000, and the slowest single query.
+5. Each page's SQL in-process at both sizes (benchmarks/sql.py), twice each, interleaved, the
+   quicker run kept: the time per page at 100,000 over that at 10,000, and the slowest single
+   query.
 
 Quick: `--duration 5 --skip-seed-check --sizes 100k`; `--only list,today` for some pages;
 `--skip-redis-stopped`, `--skip-sql`. Environment: BENCH_PORT (8765), BENCH_REDIS_URL
@@ -415,11 +416,19 @@ def main() -> None:
                 redis.stop()
                 stopped = drive_pages(wrk, pages, members, write_ids, args)
 
-    sql = {}
+    sql: dict[str, dict] = {}
     if not args.skip_sql:
-        for size in sizes:
-            say(f"SQL per page at {size}")
-            sql[size] = sql_figures(size, args.explain)
+        # Each size twice, the sizes interleaved, and per page the quicker of the two: the
+        # machine's other work moves a run's timings by half again within a minute, which
+        # would pass for a difference between the sizes.
+        for attempt in (1, 2):
+            for size in sizes:
+                say(f"SQL per page at {size} ({attempt} of 2)")
+                figures = sql_figures(size, args.explain)
+                for key, entry in figures.items():
+                    kept = sql.setdefault(size, {}).get(key)
+                    if kept is None or entry["sql_ms"] < kept["sql_ms"]:
+                        sql[size][key] = entry
 
     print()
     print(
@@ -444,7 +453,8 @@ def main() -> None:
         print()
         print(
             "SQL per page, in-process (first view: nothing cached), median of 7 requests, "
-            f"at {' and '.join(sizes)} candidates:"
+            f"the quicker of two runs at each size, interleaved; at {' and '.join(sizes)} "
+            "candidates:"
         )
         print()
         print("\n".join(sql_report(sql, sizes)))

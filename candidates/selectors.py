@@ -31,7 +31,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Greatest, TruncMonth, Upper
+from django.db.models.functions import Greatest, StrIndex, TruncMonth, Upper
+from django.db.models.lookups import Exact, GreaterThan
 
 from .clock import today as server_today
 from .engine import (
@@ -134,6 +135,24 @@ def _containing(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
     return qs.alias(rank=rank).order_by("rank", "name", "id")
 
 
+def _containing_by_name(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
+    """The same matches as `_containing`, in name order, tested in a form that no index
+    answers: `STRPOS(UPPER(column), UPPER(q))`, 1 for a prefix, above 0 for a substring,
+    which is what the LIKE patterns test (Django escapes their wildcards). For a vague
+    search's walk of the name index (`_by_name`): offered the LIKE form, PostgreSQL, which
+    guesses a tenth of the matches of `LIKE '%murphy%'`, would rather read every match
+    through the trigram indexes and sort them, three times the time at 100,000 candidates
+    and growing with the matches."""
+
+    def found(column: str) -> Q:
+        position = StrIndex(Upper(column), Upper(Value(q)))
+        if len(q) < SEARCH_SUBSTRING_MIN:
+            return Q(Exact(position, 1))
+        return Q(GreaterThan(position, 0))
+
+    return qs.filter(found("name") | found("email")).order_by("name", "id")
+
+
 def _close_spellings(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
     """Names within SEARCH_FUZZY_THRESHOLD word similarity of `q`, closest first (PostgreSQL:
     the %> operator on the trigram index; run it with `_fuzzy_threshold()` in force)."""
@@ -152,21 +171,12 @@ def _fuzzy_threshold(qs: QuerySet) -> None:
 
 
 def _by_name(matches: QuerySet[Candidate], offset: int, limit: int) -> list[Candidate]:
-    """A page of a vague search's matches (more than SEARCH_COUNT_CAP) in name order, in one
-    query: the page's keys from a walk of the index by name, which holds the name and the
-    email and so tests the match on the index alone, then their rows. At least one row in
-    SEARCH_COUNT_CAP/size matches, so the walk reads at most size/cap index entries per row
-    shown. PostgreSQL misjudges how many rows match `LIKE '%murphy%'` (a tenth of them) and
-    would rather read every match (a bitmap scan) to sort them by name: three times the
-    time at 100,000 candidates, and growing with the matches. Bitmap scans are off for this
-    one query (SET LOCAL, the transaction's own)."""
-    rows = matches.filter(pk__in=matches.values("pk")[offset : offset + limit])
-    if not _postgres(matches):
-        return list(rows)
-    with transaction.atomic(using=matches.db):
-        with connections[matches.db].cursor() as cursor:
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-        return list(rows)
+    """A page of a vague search's matches (more than SEARCH_COUNT_CAP) in name order
+    (`_containing_by_name`), in one query: the page's keys from a walk of the index by name,
+    which holds the name and the email and so tests the match on the index alone, then
+    their rows. At least one row in SEARCH_COUNT_CAP/size matches, so the walk reads at most
+    size/cap index entries per row shown."""
+    return list(matches.filter(pk__in=matches.values("pk")[offset : offset + limit]))
 
 
 def candidate_search(
@@ -183,9 +193,11 @@ def candidate_search(
     `rank`) unless a sort is chosen."""
     qs = _filtered(candidates, events, **filters)
     if q := q.strip():
+        if not rank and not sort:
+            return _containing_by_name(qs, q)
         matching = _containing(qs, q)
         if not sort:
-            return matching if rank else matching.order_by("name", "id")
+            return matching
         qs = qs.filter(pk__in=matching.order_by().values("pk"))
     descending, keys = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]
     return qs.order_by(*(k.desc() if descending else k.asc() for k in keys))

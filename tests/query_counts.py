@@ -1,9 +1,6 @@
 """How many queries each page runs, in one place for the tests that pin them
 (tests/test_performance.py, tests/test_views_*.py). Every view is a first view: nothing is
-cached, so these hold with or without Redis, and on SQLite and PostgreSQL alike but for a
-vague search's page (SEARCH_CAPPED)."""
-
-from django.db import connection
+cached, so these hold on SQLite and PostgreSQL, with or without Redis."""
 
 # Every logged-in page reads its session (database sessions) and its member with their
 # organization.
@@ -15,10 +12,8 @@ BASE = 2
 LIST_FIRST = BASE + 6
 LIST_CURSOR_FIRST = BASE + 7
 SEARCH_FIRST = BASE + 6
-# Past the cap: the same two queries, the rows by name instead of best first; on PostgreSQL
-# in a transaction of their own that turns bitmap scans off (a savepoint in the tests, the
-# SET LOCAL, its release: selectors._by_name).
-SEARCH_CAPPED = SEARCH_FIRST + (3 if connection.vendor == "postgresql" else 0)
+# Past the cap: the same two queries, the rows by name instead of best first.
+SEARCH_CAPPED = SEARCH_FIRST
 
 # The candidate page: the candidate, its events, its notes, the jobs (forms), my reminders
 # due (nav), the candidate's reminders, its other addresses, and its probable duplicates
