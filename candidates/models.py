@@ -355,11 +355,7 @@ class Candidate(models.Model):
             models.Index(
                 F("organization"), F("advice"), *SORT_KEYS["risk"][1], name="candidate_advice_idx"
             ),
-            # By name: the sort, and the page of a vague search (selectors.SEARCH_COUNT_CAP),
-            # whose walk tests the name and the email on the index alone (email included).
-            models.Index(
-                fields=["organization", "name", "id"], include=["email"], name="candidate_name_idx"
-            ),
+            models.Index(fields=["organization", "name", "id"]),
             models.Index(F("organization"), *SORT_KEYS["latest"][1], name="candidate_latest_idx"),
             # Today's "second-chance requests to decide", oldest first.
             models.Index(

@@ -23,7 +23,6 @@ paginated list that changes; no row is ever shown twice on one page or skipped w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,28 +221,20 @@ def keyset_page(
 
 
 def capped_page(
-    rows: QuerySet,
-    *,
-    page: Any,
-    per_page: int,
-    cap: int,
-    past_cap: Callable[[int, int], list] | None = None,
+    rows: QuerySet, *, page: Any, per_page: int, cap: int, past_cap: QuerySet | None = None
 ) -> Page:
     """A page by OFFSET, for lists that are small by nature (search results), counted up to
     `cap` rows and no further: the count of a vague search costs the same as a precise one's.
-    Past the cap the page comes from `past_cap(offset, limit)` when given (the same rows in a
-    cheaper order). A page past the end shows the last page."""
+    Past the cap the rows come from `past_cap` when given (the same rows in a cheaper order).
+    A page past the end shows the last page."""
     count = rows.order_by().values("pk")[: cap + 1].count()
     capped = count > cap
+    if capped and past_cap is not None:
+        rows = past_cap
     count = min(count, cap)
     num_pages = max(1, -(-count // per_page))
     # Bounded: OFFSET (2**63 / per_page) overflows the database's integer (a 500).
     number = min(_positive(page) or 1, num_pages, MAX_OFFSET_PAGE)
     offset = (number - 1) * per_page
-    if not count:
-        found = []
-    elif capped and past_cap is not None:
-        found = past_cap(offset, per_page)
-    else:
-        found = list(rows[offset : offset + per_page])
+    found = list(rows[offset : offset + per_page]) if count else []
     return Page(object_list=found, number=number, count=count, per_page=per_page, capped=capped)

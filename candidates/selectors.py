@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
 from itertools import chain
 
 from dateutil.relativedelta import relativedelta
@@ -31,8 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Greatest, StrIndex, TruncMonth, Upper
-from django.db.models.lookups import Exact, GreaterThan
+from django.db.models.functions import Greatest, TruncMonth, Upper
 
 from .clock import today as server_today
 from .engine import (
@@ -78,9 +76,11 @@ SEARCH_SUBSTRING_MIN = 3
 # pg_trgm), the closest first. 0.35 finds "kowlaski" for Kowalski and "smiht" for Smith.
 SEARCH_FUZZY_MIN_LENGTH = 4
 SEARCH_FUZZY_THRESHOLD = 0.35
-# A search is counted up to this many matches ("500+"); past it, the matches come in name
-# order (an index walk, `_by_name`) instead of best first: ranking costs a word similarity
-# per match, and the count a row read per match, so both stop at the cap.
+# A search is counted up to this many matches ("500+"); past it, the matches come by name
+# instead of best first: ranking costs a word similarity per match, sorting by name only the
+# match's row. Sorted, not walked: the name index would be read from its start up to the
+# page, which for matches that sort together (a first name, a one-letter prefix: every "Zoe"
+# at the end) is most of the organization; `UPPER(name)` has no such index to walk.
 SEARCH_COUNT_CAP = 500
 
 
@@ -135,24 +135,6 @@ def _containing(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
     return qs.alias(rank=rank).order_by("rank", "name", "id")
 
 
-def _containing_by_name(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
-    """The same matches as `_containing`, in name order, tested in a form that no index
-    answers: `STRPOS(UPPER(column), UPPER(q))`, 1 for a prefix, above 0 for a substring,
-    which is what the LIKE patterns test (Django escapes their wildcards). For a vague
-    search's walk of the name index (`_by_name`): offered the LIKE form, PostgreSQL, which
-    guesses a tenth of the matches of `LIKE '%murphy%'`, would rather read every match
-    through the trigram indexes and sort them, three times the time at 100,000 candidates
-    and growing with the matches."""
-
-    def found(column: str) -> Q:
-        position = StrIndex(Upper(column), Upper(Value(q)))
-        if len(q) < SEARCH_SUBSTRING_MIN:
-            return Q(Exact(position, 1))
-        return Q(GreaterThan(position, 0))
-
-    return qs.filter(found("name") | found("email")).order_by("name", "id")
-
-
 def _close_spellings(qs: QuerySet[Candidate], q: str) -> QuerySet[Candidate]:
     """Names within SEARCH_FUZZY_THRESHOLD word similarity of `q`, closest first (PostgreSQL:
     the %> operator on the trigram index; run it with `_fuzzy_threshold()` in force)."""
@@ -170,15 +152,6 @@ def _fuzzy_threshold(qs: QuerySet) -> None:
         )
 
 
-def _by_name(matches: QuerySet[Candidate], offset: int, limit: int) -> list[Candidate]:
-    """A page of a vague search's matches (more than SEARCH_COUNT_CAP) in name order
-    (`_containing_by_name`), in one query: the page's keys from a walk of the index by name,
-    which holds the name and the email and so tests the match on the index alone, then
-    their rows. At least one row in SEARCH_COUNT_CAP/size matches, so the walk reads at most
-    size/cap index entries per row shown."""
-    return list(matches.filter(pk__in=matches.values("pk")[offset : offset + limit]))
-
-
 def candidate_search(
     candidates: QuerySet[Candidate],
     events: QuerySet[Event],
@@ -189,15 +162,13 @@ def candidate_search(
     **filters,
 ) -> QuerySet[Candidate]:
     """Every candidate the list shows, in its order (the CSV export): filtered; when
-    searching, those whose name or email contains `q`, best match first (by name when not
-    `rank`) unless a sort is chosen."""
+    searching, those whose name or email contains `q`, best match first (by name, whatever
+    the case, when not `rank`) unless a sort is chosen."""
     qs = _filtered(candidates, events, **filters)
     if q := q.strip():
-        if not rank and not sort:
-            return _containing_by_name(qs, q)
         matching = _containing(qs, q)
         if not sort:
-            return matching
+            return matching if rank else matching.order_by(Upper("name"), "id")
         qs = qs.filter(pk__in=matching.order_by().values("pk"))
     descending, keys = SORT_KEYS.get(sort) or SORT_KEYS[DEFAULT_SORT]
     return qs.order_by(*(k.desc() if descending else k.asc() for k in keys))
@@ -259,11 +230,8 @@ def candidate_list(
         )
 
     matching = candidate_search(candidates, events, q=q, sort=sort, **filters)
-    by_name = None
-    if not sort:
-        by_name = partial(
-            _by_name, candidate_search(candidates, events, q=q, rank=False, **filters)
-        )
+    # Past the cap, by name (SEARCH_COUNT_CAP).
+    by_name = None if sort else candidate_search(candidates, events, q=q, rank=False, **filters)
     found = capped_page(
         matching, page=page, per_page=per_page, cap=SEARCH_COUNT_CAP, past_cap=by_name
     )

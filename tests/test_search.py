@@ -8,8 +8,6 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from candidates import selectors
 from candidates.models import Candidate, Event
@@ -145,10 +143,12 @@ def test_search_is_an_index_scan_on_postgresql_and_a_plain_scan_elsewhere(org, p
         assert "LIKE" in sql.upper()
 
 
-def test_a_vague_searchs_page_comes_by_name_from_the_name_index_alone(org, people, monkeypatch):
-    """Past the count's cap the page is the matches in name order: its keys from a walk of
-    candidate_name_idx, which holds the name and the email, so the match is tested on the
-    index without reading the rows (on PostgreSQL, where `make bench` measures it)."""
+def test_a_vague_searchs_page_is_its_matches_sorted_by_name_not_an_index_walk(
+    org, people, monkeypatch
+):
+    """Past the count's cap the page is the matches by name, whatever the case: sorted, not
+    read off the name index in its order, which for matches that sort together (every "Zoe",
+    a one-letter prefix) means reading most of the organization to reach them."""
     monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 3)
     candidates = Candidate.objects.filter(organization=org)
     events = Event.objects.filter(candidate__organization=org)
@@ -160,12 +160,10 @@ def test_a_vague_searchs_page_comes_by_name_from_the_name_index_alone(org, peopl
     assert listing.page.capped and listing.page.count == 3
     assert [c.name for c in listing.page.object_list] == ["Anna Kowalski"]
     if POSTGRES:
-        # Only the walk can give the page in name order without reading every row: no
-        # bitmap scan of the trigram indexes is possible (the test is STRPOS, not LIKE).
-        walk = next(q["sql"] for q in queries if " IN (SELECT" in q["sql"])
-        plan = _plan(walk, off=("seqscan",))
-        assert "Index Only Scan using candidate_name_idx" in plan
-        assert "Bitmap" not in plan
+        page = queries[-1]["sql"]
+        plan = _plan(page, off=("seqscan",))
+        # Sorted by UPPER(name), which no index holds in order: nothing to walk.
+        assert "Sort Key: (upper((candidates_candidate.name)" in plan, plan
 
 
 def test_the_trigram_indexes_take_writes_at_once_so_searches_stay_fast_after_writes():
@@ -187,35 +185,3 @@ def test_the_trigram_indexes_take_writes_at_once_so_searches_stay_fast_after_wri
         "candidate_name_key_trgm_idx",
     }
     assert all("fastupdate=off" in (o or []) for o in options.values()), options
-
-
-TRICKY_NAMES = [
-    ("Anna 100% Kowalski", "anna_k@example.com"),
-    ("Joe_Bloggs", "joe%b@example.com"),
-    ("Back\\Slash O'Neil", "back.slash@example.com"),
-    ("Straße Müller", "strasse@example.de"),
-    ("İlker Çelik", "ilker@example.tr"),
-    ("Ébène NOIR", "ebene@example.fr"),
-]
-QUERY_ALPHABET = sorted({ch for name, email in TRICKY_NAMES for ch in name + email} | set("%_\\"))
-
-
-def test_the_walks_test_finds_exactly_what_the_searchs_test_finds(org):
-    """A vague search's page is walked with STRPOS (selectors._containing_by_name), counted
-    with LIKE (selectors._containing): both must find the same candidates for any text,
-    wildcards, backslashes and letters that change case included."""
-    for name, email in TRICKY_NAMES:
-        CandidateFactory(organization=org, name=name, email=email)
-    candidates = Candidate.objects.filter(organization=org)
-
-    @settings(max_examples=150, deadline=None)
-    @given(st.text(alphabet=QUERY_ALPHABET, min_size=1, max_size=4))
-    def same_matches(q):
-        q = q.strip() or "a"
-        counted = set(selectors._containing(candidates, q).values_list("pk", flat=True))
-        walked = set(selectors._containing_by_name(candidates, q).values_list("pk", flat=True))
-        assert counted == walked, q
-
-    same_matches()
-    for q in ("100%", "e_b", "k\\s", "lle", "İl", "ÉB", "mü", "b"):
-        same_matches.hypothesis.inner_test(q)

@@ -31,7 +31,7 @@ def pending_list_again(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("candidates", "0015_candidate_name_index_covers_email"),
+        ("candidates", "0014_event_source_ats"),
     ]
 
     operations = [migrations.RunPython(write_through, pending_list_again)]
