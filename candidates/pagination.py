@@ -236,5 +236,6 @@ def capped_page(
     # Bounded: OFFSET (2**63 / per_page) overflows the database's integer (a 500).
     number = min(_positive(page) or 1, num_pages, MAX_OFFSET_PAGE)
     offset = (number - 1) * per_page
-    found = list(rows[offset : offset + per_page]) if count else []
+    # The last page stops at the count: "the first 500" are 500, whatever the page size.
+    found = list(rows[offset : offset + min(per_page, count - offset)]) if count else []
     return Page(object_list=found, number=number, count=count, per_page=per_page, capped=capped)

@@ -185,3 +185,28 @@ def test_the_trigram_indexes_take_writes_at_once_so_searches_stay_fast_after_wri
         "candidate_name_key_trgm_idx",
     }
     assert all("fastupdate=off" in (o or []) for o in options.values()), options
+
+
+def test_the_pages_of_a_capped_search_hold_exactly_the_count_whatever_the_page_size(
+    org, people, monkeypatch
+):
+    """ "5+ match" and pages of 3: the second page shows 2, not 3 (6 would be more than the
+    count the page states)."""
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 5)
+    candidates = Candidate.objects.filter(organization=org)
+    events = Event.objects.filter(candidate__organization=org)
+
+    def page(n):
+        return selectors.candidate_list(
+            candidates, events, organization=org, filters={"q": "example"}, per_page=3, page=n
+        ).page
+
+    assert page(1).capped and page(1).count == 5 and page(1).num_pages == 2
+    shown = [c.name for n in (1, 2) for c in page(n).object_list]
+    assert shown == [
+        "Ann Lee",
+        "Anna Kowalski",
+        "Kathleen Hall",
+        "Lena Murphy-Jones",
+        "Noah Murphy",
+    ]
