@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
+from .engine import Status
 from .models import (
     ADVICE_CHOICES,
     DIMENSION_CHOICES,
@@ -64,11 +65,15 @@ def url_prefix(name: str, *args) -> str:
     return url[:-2]
 
 
+def _dated(on: date) -> str:
+    return f"{on.day} {on:%b %Y}"  # "16 Nov 2026", as |date:"j M Y"
+
+
 def day(on: date | None) -> SafeString:
     """'16 Nov 2026' in a <time> element; a dash for no date."""
     if on is None:
         return NOTHING
-    return html('<time datetime="{}">{} {}</time>', on.isoformat(), on.day, f"{on:%b %Y}")
+    return html('<time datetime="{}">{}</time>', on.isoformat(), _dated(on))
 
 
 def moment(at: datetime) -> SafeString:
@@ -266,21 +271,18 @@ def history_items(candidate: Candidate, timeline, correctable: dict[str, set[int
 # --- Today ------------------------------------------------------------------------------------
 
 
-def _dated(on: date) -> str:
-    return f"{on.day} {on:%b %Y}"  # "16 Nov 2026", as |date:"j M Y"
-
-
 def stumbled_items(candidates: list[Candidate]) -> list[SafeString]:
     """Stumbled, no follow-up: each with when its last event was and whose candidate it is."""
     detail = url_prefix("candidates:detail")
+    badge = status_badge(Status.STUMBLED.value)
     return [
         html(
-            '<li><a href="{}{}/">{}</a> <span class="badge badge-status badge-stumbled">'
-            '<span class="visually-hidden">Status: </span>Stumbled</span> '
+            '<li><a href="{}{}/">{}</a> {} '
             '<span class="muted small">last event {} ({} ago){}</span></li>',
             detail,
             c.pk,
             c.name,
+            badge,
             _dated(c.last_event_on),
             timesince(c.last_event_on),
             f" · {c.owner}" if c.owner else "",
