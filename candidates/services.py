@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -90,19 +90,43 @@ def claim_submission(*, organization_id: int, key: uuid.UUID | None) -> None:
 
 def facts_for(candidate_ids: Iterable[int]) -> dict[int, tuple[list[EventFact], list[NoteFact]]]:
     """Every candidate's events and notes as engine facts, in two queries in all."""
-    ids = list(candidate_ids)
+    return _histories(list(candidate_ids))[0]
+
+
+# Above this many candidates, histories are read through a server-side cursor (the hourly
+# task, an import, a report): memory stays flat. Below it, one round trip: a cursor's
+# DECLARE, FETCH and CLOSE cost one candidate's write more than its rows do.
+CURSOR_ABOVE = 100
+
+Grant = tuple[int, datetime | None]  # a second_chance_granted: (event id, interview time)
+
+
+def _histories(
+    ids: list[int], as_of: date | None = None
+) -> tuple[dict[int, tuple[list[EventFact], list[NoteFact]]], dict[int, date], dict[int, Grant]]:
+    """Each candidate's facts (events and notes), in two queries; with `as_of`, from the
+    same rows, each candidate's latest event date and latest second_chance_granted up to
+    that day (by date, then the order recorded)."""
     facts: dict[int, tuple[list[EventFact], list[NoteFact]]] = {i: ([], []) for i in ids}
+    last_dates: dict[int, date] = {}
+    grants: dict[int, Grant] = {}
     events = (
         Event.objects.filter(candidate_id__in=ids)
         .select_related("job__client")
         .order_by("candidate_id", "occurred_on", "id")
     )
-    for event in events.iterator(chunk_size=5000):
-        facts[event.candidate_id][0].append(event.as_fact())
     notes = RiskNote.objects.filter(candidate_id__in=ids).order_by("candidate_id", "noted_on", "id")
-    for note in notes.iterator(chunk_size=5000):
+    if len(ids) > CURSOR_ABOVE:
+        events, notes = events.iterator(chunk_size=5000), notes.iterator(chunk_size=5000)
+    for event in events:
+        facts[event.candidate_id][0].append(event.as_fact())
+        if as_of is not None and event.occurred_on <= as_of:  # in date order: the last wins
+            last_dates[event.candidate_id] = event.occurred_on
+            if event.kind == Kind.SECOND_CHANCE_GRANTED:
+                grants[event.candidate_id] = (event.pk, event.interview_at)
+    for note in notes:
         facts[note.candidate_id][1].append(note.as_fact())
-    return facts
+    return facts, last_dates, grants
 
 
 def _requested_on(events: list[EventFact], result: Evaluation) -> date | None:
@@ -166,19 +190,6 @@ def _store_results(candidates: list[Candidate]) -> None:
             )
 
 
-def _latest_grants(ids: list[int], as_of: date) -> dict[int, tuple[int, datetime | None]]:
-    """Each candidate's latest second_chance_granted (by date, then the order recorded):
-    (event id, interview time)."""
-    grants = (
-        Event.objects.filter(
-            candidate_id__in=ids, kind=Kind.SECOND_CHANCE_GRANTED, occurred_on__lte=as_of
-        )
-        .order_by("candidate_id", "occurred_on", "id")
-        .values_list("candidate_id", "id", "interview_at")
-    )
-    return {candidate_id: (pk, at) for candidate_id, pk, at in grants}
-
-
 def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> int:
     """Run the engine for these candidates and store its result; returns how many.
 
@@ -189,18 +200,13 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
     ids = sorted(set(candidate_ids))
     if not ids:
         return 0
-    with transaction.atomic():
+    # Inside a writer's transaction, part of it (no savepoint: a failure here fails the
+    # write, which rolls back whole); alone (the hourly task), a transaction of its own.
+    with transaction.atomic(savepoint=False):
         # Lock first, read second: a concurrent writer's event is committed before we read,
         # so two writers for one candidate cannot store a status that misses either event.
         candidates = list(Candidate.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-        facts = facts_for(ids)
-        last_dates = dict(
-            Event.objects.filter(candidate_id__in=ids, occurred_on__lte=as_of)
-            .values("candidate_id")
-            .annotate(last=Max("occurred_on"))
-            .values_list("candidate_id", "last")
-        )
-        grants = _latest_grants(ids, as_of)
+        facts, last_dates, grants = _histories(ids, as_of)
         moves: dict[tuple[int, str], int] = {}
         changed: list[tuple[Candidate, str]] = []
         for candidate in candidates:
@@ -356,6 +362,13 @@ def may_override(user: User | None) -> bool:
     return user is not None and (user.is_superuser or user.role == Role.ADMIN)
 
 
+def _lock(candidate: Candidate) -> None:
+    """Take the candidate's row lock for the rest of the transaction; a candidate deleted
+    meanwhile is a ValidationError, as full_clean would say, not a broken write."""
+    if not Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk"):
+        raise ValidationError("This candidate no longer exists.")
+
+
 def guard_enforce(
     *,
     candidate: Candidate,
@@ -373,7 +386,7 @@ def guard_enforce(
         # Lock the candidate before reading its history (as reevaluate does; event_log
         # takes the same lock before any write), so that a misstep logged at the same
         # moment is either seen here or waits for this write to commit.
-        Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
+        _lock(candidate)
     verdict = guard_verdict(
         candidate=candidate, kind=kind, occurred_on=occurred_on, job=job, event=event
     )
@@ -688,7 +701,7 @@ def event_log(
         raise ValueError("The job belongs to another organization.")
     # Every event takes the candidate's lock first: a guard reading the history (below, or
     # in a concurrent write) never misses an event being written at the same moment.
-    Candidate.objects.select_for_update().filter(pk=candidate.pk).values_list("pk").first()
+    _lock(candidate)
     claim_submission(organization_id=candidate.organization_id, key=submission)
     verdict = guard_enforce(
         candidate=candidate,
@@ -710,7 +723,7 @@ def event_log(
         source=source,
         source_name=source_name,
     )
-    event.full_clean()
+    event.full_clean(exclude=["candidate"])  # _lock saw it exists
     _set_audit(event, user=recorded_by, reason="")
     event.save()
     event.guard_warning = verdict.warning

@@ -30,3 +30,12 @@ AUDIT_FIRST = BASE + 9
 # Today, by a manager (every panel): my reminders due today, stumbled rows and their count,
 # pending rows, coming interviews, the counts per status, my reminders due (nav).
 TODAY_FIRST = BASE + 7
+
+# An event logged through the candidate page (no submission key, no job; it makes a
+# reminder): the candidate and the jobs (the form), the candidate's lock, the member who
+# records it (full_clean), the two check constraints, the event and its audit row; the
+# re-evaluation: the candidate locked, its events, its notes (its last date and coming
+# interview from the same rows), its stored result, the counts per status, the webhooks
+# listening; the reminders it completes and makes, with their audit rows; and the
+# savepoints of the nested transactions.
+EVENT_WRITE = BASE + 23

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from candidates import services
@@ -187,3 +188,15 @@ def test_concurrent_corrections_deletions_and_new_events_lose_nothing():
     )
     assert reasons == {f"duplicate {n}" for n in range(0, THREADS, 2)}
     assert_stored_status_is_the_engines(candidate)
+
+
+def test_an_event_for_a_candidate_deleted_meanwhile_is_refused_with_a_reason():
+    """A member's form outlives the candidate (an admin deleted it a moment before): the write
+    is refused with words, as a form error, and nothing is stored; never a broken write."""
+    candidate = CandidateFactory()
+    Candidate.objects.filter(pk=candidate.pk).delete()
+    with pytest.raises(ValidationError, match="no longer exists"):
+        services.event_log(
+            candidate=candidate, kind=Kind.LATE, occurred_on=date.today(), reason=Reason.COMMUTE
+        )
+    assert not Event.objects.exists()

@@ -20,6 +20,7 @@ from candidates.models import Candidate, Event, StatusCount
 from .factories import JobFactory, UserFactory
 from .query_counts import (
     DETAIL_FIRST,
+    EVENT_WRITE,
     LIST_CURSOR_FIRST,
     LIST_FIRST,
     SEARCH_CAPPED,
@@ -159,6 +160,24 @@ def test_candidate_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(DETAIL_FIRST):
         response = client.get(url)
     assert len(response.context["page"].timeline) == n + 1
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_logging_an_event_runs_a_fixed_number_of_queries(
+    client, org, recruiter, n, django_assert_num_queries
+):
+    """A write reads the candidate's whole history to re-evaluate it: in a fixed number of
+    queries (events, notes; its last date and coming interview from the same rows),
+    whatever its length."""
+    c = long_history(org, recruiter, JobFactory(client__organization=org), n)
+    client.force_login(recruiter)
+    with django_assert_num_queries(EVENT_WRITE):
+        response = client.post(
+            reverse("candidates:log_event", args=[c.pk]),
+            {"kind": "late", "reason": "commute", "occurred_on": days_ago(0).isoformat()},
+        )
+    assert response.status_code == 302
+    assert c.events.count() == n + 1
 
 
 @pytest.mark.parametrize("n", [3, 24])
