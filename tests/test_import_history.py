@@ -814,9 +814,9 @@ def import_of(org, candidates: int) -> ImportResult:
 # three, candidates/duplicates.py, and the clients); then per batch a savepoint and its
 # release, the organization's lock, reads of its candidates, clients, jobs, events, notes and
 # members, one insert per table and one into its history (the audit trail's "created" rows),
-# and the re-evaluation (lock, events, notes, last dates, the latest grants, update, the
-# counts per status, in its own savepoint).
-QUERY_BUDGET = 36
+# and the re-evaluation (lock, events, notes, update, the counts per status; the last dates
+# and the latest grants come from the same events).
+QUERY_BUDGET = 32
 
 
 def statements(queries) -> list[str]:
