@@ -7,5 +7,6 @@ class CandidatesConfig(AppConfig):
     verbose_name = "Recovery"
 
     def ready(self) -> None:
-        # Login logging, the session clock, ending a deactivated member's sessions.
-        from . import accounts  # noqa: F401
+        # Login logging, the session clock, ending a deactivated member's sessions; and the
+        # field__any lookup.
+        from . import accounts, lookups  # noqa: F401
