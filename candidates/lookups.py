@@ -2,8 +2,10 @@
 
 Django compiles `__in` to a placeholder per value, and psycopg scans the statement once per
 placeholder before sending it (Django ticket #37211, not in 5.2): checking a 50,000-row
-import spent a fifth of its time there. On PostgreSQL `column = ANY(%s::type[])` is what the
-planner makes of `IN (...)` anyway, with one parameter; elsewhere `__any` is `__in`.
+import spent a fifth of its time there. On PostgreSQL `column = ANY(%s::type[])` is what
+the planner makes of `IN (...)` anyway, with one parameter; elsewhere `__any` is `__in`.
+The importer's lookups and the re-evaluation of many candidates at once (the hourly task,
+an import's batch) use it.
 """
 
 from __future__ import annotations

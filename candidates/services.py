@@ -111,11 +111,13 @@ def _histories(
     last_dates: dict[int, date] = {}
     grants: dict[int, Grant] = {}
     events = (
-        Event.objects.filter(candidate_id__in=ids)
+        Event.objects.filter(candidate_id__any=ids)
         .select_related("job__client")
         .order_by("candidate_id", "occurred_on", "id")
     )
-    notes = RiskNote.objects.filter(candidate_id__in=ids).order_by("candidate_id", "noted_on", "id")
+    notes = RiskNote.objects.filter(candidate_id__any=ids).order_by(
+        "candidate_id", "noted_on", "id"
+    )
     if len(ids) > CURSOR_ABOVE:
         events, notes = events.iterator(chunk_size=5000), notes.iterator(chunk_size=5000)
     for event in events:
@@ -205,7 +207,7 @@ def reevaluate(candidate_ids: Iterable[int], *, as_of: date | None = None) -> in
     with transaction.atomic(savepoint=False):
         # Lock first, read second: a concurrent writer's event is committed before we read,
         # so two writers for one candidate cannot store a status that misses either event.
-        candidates = list(Candidate.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        candidates = list(Candidate.objects.select_for_update().filter(pk__any=ids).order_by("pk"))
         facts, last_dates, grants = _histories(ids, as_of)
         moves: dict[tuple[int, str], int] = {}
         changed: list[tuple[Candidate, str]] = []
