@@ -41,6 +41,10 @@ def test_any_finds_what_in_finds(emails):
         sorted(Event.objects.values_list("pk", flat=True))
     )
     assert found(pk__any=ids[:2]) == found(pk__in=ids[:2])
+    rows = list(Candidate.objects.order_by("pk")[:2])  # the rows themselves, as __in takes them
+    assert sorted(Event.objects.filter(candidate__any=rows).values_list("pk", flat=True)) == (
+        sorted(Event.objects.filter(candidate__in=rows).values_list("pk", flat=True))
+    )
 
 
 @pytest.mark.django_db
